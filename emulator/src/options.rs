@@ -1,0 +1,355 @@
+//! Everything a caller can configure about an emulator run, with HubSpot-like
+//! defaults in one place. Plain data only: the server reads these values, it
+//! never writes back into them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Scopes a default private-app token carries: read and write on contacts,
+/// companies and deals, plus schema read on each.
+pub const DEFAULT_SCOPES: &[&str] = &[
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+    "crm.schemas.contacts.read",
+    "crm.schemas.companies.read",
+    "crm.schemas.deals.read",
+];
+
+/// The token a default [`Options`] accepts.
+pub const DEFAULT_TOKEN: &str = "pat-local-demo";
+
+/// The eight standard lifecycle stages, in HubSpot's order.
+pub const STANDARD_LIFECYCLE_STAGES: &[&str] = &[
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+];
+
+/// How one emulator instance behaves. Build it with `Options::default()` and
+/// override the public fields you care about.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Private-app tokens the account accepts.
+    pub tokens: Vec<TokenSpec>,
+    /// Per-token rolling burst limit; `None` disables it (headers still show
+    /// a large maximum so clients that read them keep working).
+    pub rate_limit: Option<RateLimit>,
+    /// Requests per day for the whole account, shared by all private-app
+    /// tokens. Every authenticated HubSpot-namespace request counts.
+    pub daily_limit: u64,
+    /// Added to every HubSpot-namespace request before it is answered.
+    pub latency: Latency,
+    /// Seeds latency jitter, random faults and correlation ids. Decisions are
+    /// a function of (seed, request number), so a run is reproducible no
+    /// matter how threads interleave.
+    pub seed: u64,
+    /// Faults to inject, by request number or at random.
+    pub faults: FaultPlan,
+    /// What a batch upsert by `email` does when some inputs are invalid.
+    pub email_upsert_mode: EmailUpsertMode,
+    /// What a backward `lifecyclestage` write (without clearing first) does.
+    pub backward_lifecycle: BackwardLifecycle,
+    /// Lifecycle stage ids in stage order. Custom (e.g. numeric) ids may be
+    /// placed anywhere; their label is the id itself.
+    pub lifecycle_stages: Vec<String>,
+    /// OAuth apps whose refresh tokens `POST /oauth/v1/token` accepts.
+    pub oauth_clients: Vec<OAuthClient>,
+    /// Hub id reported by `GET /account-info/v3/details`.
+    pub portal_id: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            tokens: vec![TokenSpec::new(DEFAULT_TOKEN)],
+            rate_limit: Some(RateLimit::default()),
+            daily_limit: 1_000_000,
+            latency: Latency::default(),
+            seed: 0,
+            faults: FaultPlan::default(),
+            email_upsert_mode: EmailUpsertMode::default(),
+            backward_lifecycle: BackwardLifecycle::default(),
+            lifecycle_stages: STANDARD_LIFECYCLE_STAGES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            oauth_clients: Vec::new(),
+            portal_id: 12_345_678,
+        }
+    }
+}
+
+/// One private-app token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSpec {
+    /// The bearer token text.
+    pub token: String,
+    /// Granted scopes, e.g. `crm.objects.contacts.write`.
+    pub scopes: Vec<String>,
+    /// After this many authenticated requests the token answers 401
+    /// `EXPIRED_AUTHENTICATION`.
+    pub expires_after_requests: Option<u64>,
+}
+
+impl TokenSpec {
+    /// A token with [`DEFAULT_SCOPES`] that never expires.
+    pub fn new(token: impl Into<String>) -> Self {
+        TokenSpec {
+            token: token.into(),
+            scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+            expires_after_requests: None,
+        }
+    }
+
+    /// The same token with exactly these scopes.
+    pub fn with_scopes<S: AsRef<str>>(mut self, scopes: &[S]) -> Self {
+        self.scopes = scopes.iter().map(|s| s.as_ref().to_string()).collect();
+        self
+    }
+}
+
+/// An OAuth app able to refresh access tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    /// `client_id` form field.
+    pub client_id: String,
+    /// `client_secret` form field.
+    pub client_secret: String,
+    /// The refresh token this app accepts (it is returned unchanged).
+    pub refresh_token: String,
+    /// Scopes given to each minted access token.
+    pub scopes: Vec<String>,
+    /// Minted access tokens expire after this many requests.
+    pub access_token_requests: Option<u64>,
+    /// `expires_in` reported, and the wall-clock lifetime of a minted token.
+    pub expires_in_secs: u64,
+}
+
+impl OAuthClient {
+    /// An app with [`DEFAULT_SCOPES`] and HubSpot's 30-minute token lifetime.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        refresh_token: impl Into<String>,
+    ) -> Self {
+        OAuthClient {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            refresh_token: refresh_token.into(),
+            scopes: DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+            access_token_requests: None,
+            expires_in_secs: 1800,
+        }
+    }
+}
+
+/// A rolling-window burst limit, per token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed in any window.
+    pub max: u64,
+    /// Window length in milliseconds.
+    pub interval_ms: u64,
+}
+
+impl Default for RateLimit {
+    /// HubSpot's Professional/Enterprise burst limit: 190 per 10 s.
+    fn default() -> Self {
+        RateLimit {
+            max: 190,
+            interval_ms: 10_000,
+        }
+    }
+}
+
+/// Artificial response latency: `fixed_ms` plus a seeded uniform draw from
+/// `0..=jitter_ms`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Latency {
+    /// Always added.
+    pub fixed_ms: u64,
+    /// Upper bound of the random extra.
+    pub jitter_ms: u64,
+}
+
+/// Faults to inject into HubSpot-namespace requests.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FaultPlan {
+    /// `(n, fault)`: request number `n` (1-based, counting every
+    /// HubSpot-namespace request; `/_emulator/*` is not counted) gets `fault`.
+    pub at: Vec<(u64, Fault)>,
+    /// `(fault, p)`: every request gets `fault` with probability `p`. Checked
+    /// in order after `at`; the first hit wins.
+    pub random: Vec<(Fault, f64)>,
+}
+
+/// One injected failure.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// That status (500, 502, 503, 504, …) with a HubSpot JSON error body.
+    Status(u16),
+    /// That status with an HTML body, as a CDN edge sends it.
+    HtmlStatus(u16),
+    /// Close the connection without answering.
+    DropConnection,
+    /// Wait this many milliseconds, then answer normally.
+    Delay(u64),
+    /// A burst-limit 429 (`TEN_SECONDLY_ROLLING`), optionally with `Retry-After`.
+    TooManyRequests {
+        /// Seconds for the `Retry-After` header; `None` sends no header.
+        retry_after_secs: Option<u64>,
+    },
+    /// The request's token is expired from this request on (401).
+    ExpireToken,
+}
+
+impl fmt::Display for Fault {
+    /// The same spelling [`Fault::from_str`] accepts.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Status(s) => write!(f, "{s}"),
+            Fault::HtmlStatus(s) => write!(f, "html{s}"),
+            Fault::DropConnection => write!(f, "drop"),
+            Fault::Delay(ms) => write!(f, "delay{ms}"),
+            Fault::TooManyRequests {
+                retry_after_secs: None,
+            } => write!(f, "429"),
+            Fault::TooManyRequests {
+                retry_after_secs: Some(s),
+            } => write!(f, "429retry{s}"),
+            Fault::ExpireToken => write!(f, "expire"),
+        }
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    /// Parses `500`, `html502`, `drop`, `delay3000`, `429`, `429retry2`, `expire`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        let num = |t: &str| {
+            t.parse::<u64>()
+                .map_err(|_| format!("bad number {t:?} in fault {s:?}"))
+        };
+        let fault = match s.as_str() {
+            "drop" => Fault::DropConnection,
+            "expire" => Fault::ExpireToken,
+            "429" => Fault::TooManyRequests {
+                retry_after_secs: None,
+            },
+            _ if s.starts_with("429retry") => Fault::TooManyRequests {
+                retry_after_secs: Some(num(&s[8..])?),
+            },
+            _ if s.starts_with("html") => Fault::HtmlStatus(status(num(&s[4..])?)?),
+            _ if s.starts_with("delay") => Fault::Delay(num(&s[5..])?),
+            _ if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() => {
+                Fault::Status(status(num(&s)?)?)
+            }
+            _ => return Err(format!("unknown fault {s:?}")),
+        };
+        Ok(fault)
+    }
+}
+
+fn status(n: u64) -> Result<u16, String> {
+    match u16::try_from(n) {
+        Ok(s) if (400..600).contains(&s) => Ok(s),
+        _ => Err(format!("fault status {n} is not a 4xx/5xx code")),
+    }
+}
+
+impl FaultPlan {
+    /// Parses `N:FAULT` (scripted) into `at`.
+    pub fn push_at(&mut self, spec: &str) -> Result<(), String> {
+        let (n, fault) = spec
+            .split_once(':')
+            .ok_or_else(|| format!("expected N:FAULT, got {spec:?}"))?;
+        let n: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad request number in {spec:?}"))?;
+        if n == 0 {
+            return Err("request numbers start at 1".into());
+        }
+        self.at.push((n, fault.parse()?));
+        Ok(())
+    }
+
+    /// Parses `FAULT:P` (random, probability `P` in 0..=1) into `random`.
+    pub fn push_random(&mut self, spec: &str) -> Result<(), String> {
+        let (fault, p) = spec
+            .rsplit_once(':')
+            .ok_or_else(|| format!("expected FAULT:P, got {spec:?}"))?;
+        let p: f64 = p
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad probability in {spec:?}"))?;
+        if !(0.0..=1.0).contains(&p) {
+            return Err(format!("probability {p} is outside 0..=1"));
+        }
+        self.random.push((fault.parse()?, p));
+        Ok(())
+    }
+}
+
+/// What a batch upsert with `idProperty=email` does when an input is invalid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EmailUpsertMode {
+    /// The whole batch fails with one 400 whose message embeds the invalid
+    /// input's per-property details (HubSpot: "partial upserts are not
+    /// supported when using email as the idProperty").
+    #[default]
+    WholeBatch,
+    /// Valid inputs are written; the answer is 207 with one error per invalid
+    /// input, identified by its `objectWriteTraceId`.
+    MultiStatus,
+}
+
+/// What a `lifecyclestage` write that moves backwards does when the contact
+/// was not cleared first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BackwardLifecycle {
+    /// Accepted with a success status; the stage stays where it was.
+    #[default]
+    Ignore,
+    /// The stage moves backwards.
+    Apply,
+    /// The input fails with a validation error.
+    Reject,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_spellings_round_trip() {
+        for s in ["500", "html502", "drop", "delay1500", "429", "429retry3", "expire"] {
+            let f: Fault = s.parse().unwrap();
+            assert_eq!(f.to_string(), s);
+        }
+        assert!("html99".parse::<Fault>().is_err());
+        assert!("boom".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn fault_plan_parses_both_forms() {
+        let mut plan = FaultPlan::default();
+        plan.push_at("3:drop").unwrap();
+        plan.push_random("503:0.25").unwrap();
+        assert_eq!(plan.at, vec![(3, Fault::DropConnection)]);
+        assert_eq!(plan.random, vec![(Fault::Status(503), 0.25)]);
+        assert!(plan.push_at("0:500").is_err());
+        assert!(plan.push_random("500:1.5").is_err());
+    }
+}

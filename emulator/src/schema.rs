@@ -1,0 +1,840 @@
+//! Property definitions per object type and the checks HubSpot applies to a
+//! written value: existence, read-only, and the format of each property type.
+//! Pure functions over definitions; the store and the endpoints decide what
+//! to do with a failed check.
+
+use crate::clock;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The CRM object types the emulator serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum ObjectType {
+    Contacts,
+    Companies,
+    Deals,
+}
+
+impl ObjectType {
+    pub const ALL: [ObjectType; 3] = [
+        ObjectType::Contacts,
+        ObjectType::Companies,
+        ObjectType::Deals,
+    ];
+
+    /// Accepts the plural names HubSpot uses in paths and their type ids.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "contacts" | "contact" | "0-1" => Some(ObjectType::Contacts),
+            "companies" | "company" | "0-2" => Some(ObjectType::Companies),
+            "deals" | "deal" | "0-3" => Some(ObjectType::Deals),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "contacts",
+            ObjectType::Companies => "companies",
+            ObjectType::Deals => "deals",
+        }
+    }
+
+    /// HubSpot's object type id, which appears in some error messages.
+    pub fn type_id(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "0-1",
+            ObjectType::Companies => "0-2",
+            ObjectType::Deals => "0-3",
+        }
+    }
+
+    /// `Contact`, as in "Contact already exists".
+    pub fn label(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "Contact",
+            ObjectType::Companies => "Company",
+            ObjectType::Deals => "Deal",
+        }
+    }
+
+    /// `CONTACT`, as in "Could not get some CONTACT objects".
+    pub fn upper(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "CONTACT",
+            ObjectType::Companies => "COMPANY",
+            ObjectType::Deals => "DEAL",
+        }
+    }
+
+    /// The system property holding the last-modified time.
+    pub fn modified_prop(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "lastmodifieddate",
+            _ => "hs_lastmodifieddate",
+        }
+    }
+
+    /// Properties returned when a read names none.
+    pub fn default_props(self) -> &'static [&'static str] {
+        match self {
+            ObjectType::Contacts => &["email", "firstname", "lastname"],
+            ObjectType::Companies => &["name", "domain"],
+            ObjectType::Deals => &["dealname", "amount", "closedate", "pipeline", "dealstage"],
+        }
+    }
+
+    /// The default property group for created properties.
+    pub fn group(self) -> &'static str {
+        match self {
+            ObjectType::Contacts => "contactinformation",
+            ObjectType::Companies => "companyinformation",
+            ObjectType::Deals => "dealinformation",
+        }
+    }
+
+    /// `crm.objects.<type>.<access>`.
+    pub fn object_scope(self, access: &str) -> String {
+        format!("crm.objects.{}.{access}", self.name())
+    }
+
+    /// `crm.schemas.<type>.<access>`.
+    pub fn schema_scope(self, access: &str) -> String {
+        format!("crm.schemas.{}.{access}", self.name())
+    }
+}
+
+/// One enumeration option.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PropOption {
+    pub value: String,
+    pub label: String,
+    pub display_order: i64,
+    pub hidden: bool,
+}
+
+/// One property definition.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Property {
+    pub name: String,
+    pub label: String,
+    /// string, number, bool, date, datetime, enumeration, phone_number
+    pub kind: String,
+    /// text, textarea, number, booleancheckbox, checkbox, radio, select, …
+    pub field_type: String,
+    pub group: String,
+    pub description: String,
+    pub options: Vec<PropOption>,
+    pub unique: bool,
+    pub calculated: bool,
+    pub read_only: bool,
+    pub hubspot_defined: bool,
+    pub display_order: i64,
+}
+
+impl Property {
+    fn new(name: &str, label: &str, kind: &str, field_type: &str, group: &str) -> Self {
+        Property {
+            name: name.into(),
+            label: label.into(),
+            kind: kind.into(),
+            field_type: field_type.into(),
+            group: group.into(),
+            description: String::new(),
+            options: Vec::new(),
+            unique: false,
+            calculated: false,
+            read_only: false,
+            hubspot_defined: true,
+            display_order: -1,
+        }
+    }
+
+    fn opts(mut self, opts: &[(&str, &str)]) -> Self {
+        self.options = opts
+            .iter()
+            .enumerate()
+            .map(|(i, (value, label))| PropOption {
+                value: value.to_string(),
+                label: label.to_string(),
+                display_order: i as i64,
+                hidden: false,
+            })
+            .collect();
+        self
+    }
+
+    fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    fn calculated(mut self) -> Self {
+        self.calculated = true;
+        self.read_only = true;
+        self.field_type = "calculation_equation".into();
+        self
+    }
+
+    fn unique(mut self) -> Self {
+        self.unique = true;
+        self
+    }
+
+    fn custom(mut self) -> Self {
+        self.hubspot_defined = false;
+        self
+    }
+
+    fn describe(mut self, d: &str) -> Self {
+        self.description = d.into();
+        self
+    }
+
+    /// Writable through the API.
+    pub fn writable(&self) -> bool {
+        !self.read_only && !self.calculated
+    }
+
+    /// Multi-select: values are option values joined with `;`.
+    pub fn multi(&self) -> bool {
+        self.kind == "enumeration" && self.field_type == "checkbox"
+    }
+
+    /// The Properties API representation.
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({
+            "name": self.name,
+            "label": self.label,
+            "type": self.kind,
+            "fieldType": self.field_type,
+            "groupName": self.group,
+            "description": self.description,
+            "options": self.options.iter().map(|o| json!({
+                "label": o.label,
+                "value": o.value,
+                "displayOrder": o.display_order,
+                "hidden": o.hidden,
+            })).collect::<Vec<_>>(),
+            "displayOrder": self.display_order,
+            "calculated": self.calculated,
+            "externalOptions": false,
+            "hasUniqueValue": self.unique,
+            "hidden": false,
+            "hubspotDefined": self.hubspot_defined,
+            "modificationMetadata": {
+                "archivable": !self.hubspot_defined,
+                "readOnlyDefinition": self.hubspot_defined,
+                "readOnlyValue": !self.writable(),
+            },
+            "formField": self.writable() && self.kind != "datetime",
+            "createdAt": "2020-01-01T00:00:00.000Z",
+            "updatedAt": "2020-01-01T00:00:00.000Z",
+            "archived": false,
+        });
+        if !self.hubspot_defined {
+            v["createdUserId"] = json!("1");
+        }
+        v
+    }
+
+    /// Parses a Properties API create body into a definition.
+    pub fn from_create(body: &Value, ty: ObjectType) -> Result<Self, String> {
+        let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_string);
+        let mut missing = Vec::new();
+        for k in ["name", "label", "type", "fieldType", "groupName"] {
+            if field(k).is_none() {
+                missing.push(k);
+            }
+        }
+        if !missing.is_empty() {
+            return Err(format!("Missing required fields: {}", missing.join(", ")));
+        }
+        let name = field("name").unwrap_or_default();
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(format!(
+                "Property name {name:?} is invalid: use lower-case letters, digits and _"
+            ));
+        }
+        let kind = field("type").unwrap_or_default();
+        if !TYPES.contains(&kind.as_str()) {
+            return Err(format!("Unknown property type {kind:?}"));
+        }
+        let field_type = field("fieldType").unwrap_or_default();
+        if !FIELD_TYPES.contains(&field_type.as_str()) {
+            return Err(format!("Unknown fieldType {field_type:?}"));
+        }
+        let mut p = Property::new(
+            &name,
+            &field("label").unwrap_or_default(),
+            &kind,
+            &field_type,
+            &field("groupName").unwrap_or_else(|| ty.group().into()),
+        )
+        .custom();
+        p.description = field("description").unwrap_or_default();
+        p.unique = body.get("hasUniqueValue").and_then(Value::as_bool) == Some(true);
+        p.display_order = body
+            .get("displayOrder")
+            .and_then(Value::as_i64)
+            .unwrap_or(-1);
+        if let Some(opts) = body.get("options").and_then(Value::as_array) {
+            for (i, o) in opts.iter().enumerate() {
+                let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
+                let (Some(label), Some(value)) = (s("label"), s("value")) else {
+                    return Err("Every option needs a label and a value".into());
+                };
+                p.options.push(PropOption {
+                    label,
+                    value,
+                    display_order: o
+                        .get("displayOrder")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(i as i64),
+                    hidden: o.get("hidden").and_then(Value::as_bool).unwrap_or(false),
+                });
+            }
+        }
+        if kind == "enumeration" && p.options.is_empty() {
+            return Err("Enumeration properties need options".into());
+        }
+        if kind == "bool" && p.options.is_empty() {
+            p = p.opts(&[("true", "Yes"), ("false", "No")]);
+        }
+        Ok(p)
+    }
+}
+
+const TYPES: &[&str] = &[
+    "string",
+    "number",
+    "bool",
+    "date",
+    "datetime",
+    "enumeration",
+    "phone_number",
+];
+const FIELD_TYPES: &[&str] = &[
+    "text",
+    "textarea",
+    "number",
+    "booleancheckbox",
+    "checkbox",
+    "radio",
+    "select",
+    "date",
+    "file",
+    "html",
+    "phonenumber",
+    "calculation_equation",
+];
+
+/// One failed property check, as HubSpot reports it inside its message:
+/// `{"isValid":false,"message":…,"error":CODE,"name":PROPERTY}`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PropError {
+    pub name: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl PropError {
+    pub fn new(name: &str, code: &'static str, message: String) -> Self {
+        PropError {
+            name: name.into(),
+            code,
+            message,
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "isValid": false,
+            "message": self.message,
+            "error": self.code,
+            "name": self.name,
+        })
+    }
+}
+
+/// All property definitions of one object type.
+#[derive(Debug, Clone)]
+pub(crate) struct Schema {
+    pub ty: ObjectType,
+    pub props: BTreeMap<String, Property>,
+}
+
+impl Schema {
+    /// The built-in definitions for `ty`; `stages` orders `lifecyclestage`.
+    pub fn builtin(ty: ObjectType, stages: &[String]) -> Self {
+        let list = match ty {
+            ObjectType::Contacts => contact_props(stages),
+            ObjectType::Companies => company_props(),
+            ObjectType::Deals => deal_props(),
+        };
+        Schema {
+            ty,
+            props: list.into_iter().map(|p| (p.name.clone(), p)).collect(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Property> {
+        self.props.get(name)
+    }
+
+    /// Can `name` key an upsert or a lookup (`idProperty`)? HubSpot allows
+    /// properties defined with a unique value, plus `email` for contacts
+    /// (whose definition says `hasUniqueValue: false`, as on HubSpot).
+    pub fn is_key(&self, name: &str) -> bool {
+        (self.ty == ObjectType::Contacts && name == "email")
+            || name == "hs_object_id"
+            || self.get(name).is_some_and(|p| p.unique)
+    }
+
+    /// Properties whose values must be unique across records (email and
+    /// `hasUniqueValue` ones), kept indexed by the store.
+    pub fn unique_props(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .props
+            .values()
+            .filter(|p| p.unique)
+            .map(|p| p.name.clone())
+            .collect();
+        if self.ty == ObjectType::Contacts {
+            v.push("email".into());
+        }
+        v
+    }
+
+    /// The rank of a lifecycle stage in the `lifecyclestage` options'
+    /// display order.
+    pub fn stage_rank(&self, stage: &str) -> Option<i64> {
+        self.get("lifecyclestage")?
+            .options
+            .iter()
+            .find(|o| o.value == stage)
+            .map(|o| o.display_order)
+    }
+
+    /// Checks one written value and returns it as stored (`""` clears).
+    pub fn check(&self, name: &str, raw: &str) -> Result<String, PropError> {
+        let Some(p) = self.get(name) else {
+            return Err(PropError::new(
+                name,
+                "PROPERTY_DOESNT_EXIST",
+                format!("Property \"{name}\" does not exist"),
+            ));
+        };
+        if !p.writable() {
+            return Err(PropError::new(
+                name,
+                "READ_ONLY_VALUE",
+                format!("{name} is a read only property; its value cannot be set."),
+            ));
+        }
+        if raw.is_empty() {
+            return Ok(String::new());
+        }
+        check_value(p, raw)
+    }
+}
+
+/// Format checks by property type; returns the value as stored.
+pub(crate) fn check_value(p: &Property, raw: &str) -> Result<String, PropError> {
+    let err = |code, message| Err(PropError::new(&p.name, code, message));
+    match p.kind.as_str() {
+        "string" if p.name == "email" || p.name == "hs_additional_emails" => {
+            let v = raw.trim().to_ascii_lowercase();
+            if valid_email(&v) {
+                Ok(v)
+            } else {
+                err("INVALID_EMAIL", format!("Email address {raw} is invalid"))
+            }
+        }
+        "number" => {
+            let t = raw.trim();
+            let ok = !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+                && t.parse::<f64>().is_ok_and(f64::is_finite);
+            if ok {
+                Ok(t.to_string())
+            } else {
+                err("INVALID_INTEGER", format!("{raw} was not a valid number."))
+            }
+        }
+        "bool" => match raw.trim().to_ascii_lowercase().as_str() {
+            v @ ("true" | "false") => Ok(v.to_string()),
+            _ => err(
+                "INVALID_BOOLEAN",
+                format!("{raw} was not a valid boolean (true or false)."),
+            ),
+        },
+        "date" => {
+            let ms = if raw.bytes().all(|b| b.is_ascii_digit()) {
+                raw.parse::<i64>().ok()
+            } else {
+                clock::parse_date(raw)
+            };
+            match ms {
+                None => err("INVALID_DATE", format!("{raw} is not a valid date.")),
+                Some(ms) => match clock::time_of_day(ms) {
+                    Some(t) => err("INVALID_DATE", format!("{raw} is at {t} UTC, not midnight!")),
+                    None => Ok(clock::iso_date(ms)),
+                },
+            }
+        }
+        "datetime" => {
+            let ms = if raw.bytes().all(|b| b.is_ascii_digit()) {
+                raw.parse::<i64>().ok()
+            } else {
+                clock::parse_datetime(raw)
+            };
+            match ms {
+                Some(ms) => Ok(clock::iso(ms)),
+                None => err("INVALID_DATE", format!("{raw} is not a valid datetime.")),
+            }
+        }
+        "enumeration" => {
+            let allowed = |v: &str| p.options.iter().any(|o| o.value == v);
+            let values: Vec<&str> = if p.multi() {
+                raw.split(';').filter(|v| !v.is_empty()).collect()
+            } else {
+                vec![raw]
+            };
+            match values.iter().find(|v| !allowed(v)) {
+                None => Ok(values.join(";")),
+                Some(bad) => err(
+                    "INVALID_OPTION",
+                    format!(
+                        "{bad} was not one of the allowed options: [{}]",
+                        p.options
+                            .iter()
+                            .map(|o| o.value.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            }
+        }
+        _ => Ok(raw.to_string()),
+    }
+}
+
+/// TLDs HubSpot rejects as obvious typos of `.com`.
+const TYPO_TLDS: &[&str] = &["con", "cpm", "cmo", "ocm", "vom", "xom", "comm"];
+
+/// HubSpot-ish email syntax: one `@`, a non-empty local part without
+/// spaces, a dotted domain whose TLD is alphabetic and not a known typo.
+/// `hs_additional_emails` may hold several, separated by `;`.
+pub(crate) fn valid_email(s: &str) -> bool {
+    if s.contains(';') {
+        return s.split(';').all(valid_email);
+    }
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    let tld = labels.last().copied().unwrap_or("");
+    local_ok
+        && domain_ok
+        && tld.len() >= 2
+        && tld.bytes().all(|b| b.is_ascii_alphabetic())
+        && !TYPO_TLDS.contains(&tld)
+}
+
+fn contact_props(stages: &[String]) -> Vec<Property> {
+    let g = "contactinformation";
+    let text = |n: &str, l: &str| Property::new(n, l, "string", "text", g);
+    let stage_opts: Vec<(String, String)> = stages
+        .iter()
+        .map(|s| (s.clone(), stage_label(s)))
+        .collect();
+    let stage_refs: Vec<(&str, &str)> = stage_opts
+        .iter()
+        .map(|(v, l)| (v.as_str(), l.as_str()))
+        .collect();
+    vec![
+        text("email", "Email").describe("A contact's email address"),
+        text("firstname", "First Name"),
+        text("lastname", "Last Name"),
+        text("salutation", "Salutation"),
+        Property::new("phone", "Phone Number", "string", "phonenumber", g),
+        Property::new("mobilephone", "Mobile Phone Number", "string", "phonenumber", g),
+        text("company", "Company Name"),
+        text("website", "Website URL"),
+        text("jobtitle", "Job Title"),
+        text("address", "Street Address"),
+        text("city", "City"),
+        text("state", "State/Region"),
+        text("zip", "Postal Code"),
+        text("country", "Country/Region"),
+        Property::new("message", "Message", "string", "textarea", g),
+        Property::new("annualrevenue", "Annual Revenue", "number", "number", g),
+        Property::new("followercount", "Follower Count", "number", "number", g),
+        Property::new("numemployees", "Number of Employees", "enumeration", "select", g).opts(&[
+            ("1-5", "1-5"),
+            ("5-25", "5-25"),
+            ("25-50", "25-50"),
+            ("50-100", "50-100"),
+            ("100-500", "100-500"),
+            ("500-1000", "500-1000"),
+            ("1000+", "1000+"),
+        ]),
+        Property::new("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", g)
+            .opts(&stage_refs)
+            .describe("The qualification of contacts to sales readiness."),
+        Property::new("hs_lead_status", "Lead Status", "enumeration", "radio", g).opts(&[
+            ("NEW", "New"),
+            ("OPEN", "Open"),
+            ("IN_PROGRESS", "In Progress"),
+            ("OPEN_DEAL", "Open Deal"),
+            ("UNQUALIFIED", "Unqualified"),
+            ("ATTEMPTED_TO_CONTACT", "Attempted to Contact"),
+            ("CONNECTED", "Connected"),
+            ("BAD_TIMING", "Bad Timing"),
+        ]),
+        Property::new("hs_buying_role", "Buying Role", "enumeration", "checkbox", g).opts(&[
+            ("BUDGET_HOLDER", "Budget Holder"),
+            ("CHAMPION", "Champion"),
+            ("DECISION_MAKER", "Decision Maker"),
+            ("END_USER", "End User"),
+            ("EXECUTIVE_SPONSOR", "Executive Sponsor"),
+            ("INFLUENCER", "Influencer"),
+            ("LEGAL_AND_COMPLIANCE", "Legal and Compliance"),
+            ("OTHER", "Other"),
+        ]),
+        Property::new("closedate", "Close Date", "datetime", "date", g),
+        Property::new("newsletter_opt_in", "Newsletter opt-in", "bool", "booleancheckbox", g)
+            .opts(&[("true", "Yes"), ("false", "No")])
+            .custom(),
+        Property::new("renewal_date", "Renewal date", "date", "date", g).custom(),
+        Property::new("interests", "Interests", "enumeration", "checkbox", g)
+            .opts(&[
+                ("analytics", "Analytics"),
+                ("automation", "Automation"),
+                ("crm", "CRM"),
+                ("email", "Email"),
+            ])
+            .custom(),
+        Property::new("hs_object_id", "Record ID", "number", "number", g).read_only(),
+        Property::new("createdate", "Create Date", "datetime", "date", g).read_only(),
+        Property::new("lastmodifieddate", "Last Modified Date", "datetime", "date", g)
+            .read_only(),
+        text("hs_additional_emails", "Additional email addresses").read_only(),
+        Property::new("hs_marketable_status", "Marketing contact status", "enumeration", "booleancheckbox", g)
+            .opts(&[("true", "Marketing contact"), ("false", "Non-marketing contact")])
+            .read_only(),
+        text("hs_email_domain", "Email Domain").calculated(),
+        Property::new("num_notes", "Number of Sales Activities", "number", "number", g)
+            .calculated(),
+    ]
+}
+
+/// The label of a standard stage, or the id itself for custom ones.
+fn stage_label(id: &str) -> String {
+    match id {
+        "subscriber" => "Subscriber",
+        "lead" => "Lead",
+        "marketingqualifiedlead" => "Marketing Qualified Lead",
+        "salesqualifiedlead" => "Sales Qualified Lead",
+        "opportunity" => "Opportunity",
+        "customer" => "Customer",
+        "evangelist" => "Evangelist",
+        "other" => "Other",
+        other => other,
+    }
+    .to_string()
+}
+
+fn company_props() -> Vec<Property> {
+    let g = "companyinformation";
+    let text = |n: &str, l: &str| Property::new(n, l, "string", "text", g);
+    vec![
+        text("name", "Company name"),
+        text("domain", "Company Domain Name"),
+        text("city", "City"),
+        text("country", "Country/Region"),
+        Property::new("phone", "Phone Number", "string", "phonenumber", g),
+        Property::new("industry", "Industry", "enumeration", "select", g).opts(&[
+            ("COMPUTER_SOFTWARE", "Computer Software"),
+            ("FINANCIAL_SERVICES", "Financial Services"),
+            ("RETAIL", "Retail"),
+            ("OTHER", "Other"),
+        ]),
+        Property::new("numberofemployees", "Number of Employees", "number", "number", g),
+        Property::new("annualrevenue", "Annual Revenue", "number", "number", g),
+        text("external_id", "External ID").unique().custom(),
+        Property::new("hs_object_id", "Record ID", "number", "number", g).read_only(),
+        Property::new("createdate", "Create Date", "datetime", "date", g).read_only(),
+        Property::new("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", g)
+            .read_only(),
+    ]
+}
+
+fn deal_props() -> Vec<Property> {
+    let g = "dealinformation";
+    vec![
+        Property::new("dealname", "Deal Name", "string", "text", g),
+        Property::new("amount", "Amount", "number", "number", g),
+        Property::new("closedate", "Close Date", "datetime", "date", g),
+        Property::new("pipeline", "Pipeline", "enumeration", "select", g)
+            .opts(&[("default", "Sales Pipeline")]),
+        Property::new("dealstage", "Deal Stage", "enumeration", "radio", g).opts(&[
+            ("appointmentscheduled", "Appointment Scheduled"),
+            ("qualifiedtobuy", "Qualified To Buy"),
+            ("presentationscheduled", "Presentation Scheduled"),
+            ("decisionmakerboughtin", "Decision Maker Bought-In"),
+            ("contractsent", "Contract Sent"),
+            ("closedwon", "Closed Won"),
+            ("closedlost", "Closed Lost"),
+        ]),
+        Property::new("external_id", "External ID", "string", "text", g)
+            .unique()
+            .custom(),
+        Property::new("hs_object_id", "Record ID", "number", "number", g).read_only(),
+        Property::new("createdate", "Create Date", "datetime", "date", g).read_only(),
+        Property::new("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", g)
+            .read_only(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contacts() -> Schema {
+        let mut stages: Vec<String> = crate::options::STANDARD_LIFECYCLE_STAGES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        stages.insert(4, "1234567".into());
+        Schema::builtin(ObjectType::Contacts, &stages)
+    }
+
+    fn code(r: Result<String, PropError>) -> &'static str {
+        r.unwrap_err().code
+    }
+
+    #[test]
+    fn email_is_lowercased_and_typo_tlds_rejected() {
+        let s = contacts();
+        assert_eq!(s.check("email", "Ann@Example.COM").unwrap(), "ann@example.com");
+        for bad in ["bcooper@example.con", "x@y.cpm", "no-at.com", "a@b", "a b@c.com", "a@-b.com"] {
+            assert_eq!(code(s.check("email", bad)), "INVALID_EMAIL", "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_and_read_only_properties_fail() {
+        let s = contacts();
+        assert_eq!(code(s.check("shoe_size", "9")), "PROPERTY_DOESNT_EXIST");
+        assert_eq!(code(s.check("hs_object_id", "1")), "READ_ONLY_VALUE");
+        assert_eq!(code(s.check("hs_email_domain", "")), "READ_ONLY_VALUE");
+        assert_eq!(code(s.check("createdate", "2024-01-01")), "READ_ONLY_VALUE");
+    }
+
+    #[test]
+    fn empty_string_clears_any_writable_type() {
+        let s = contacts();
+        for p in ["annualrevenue", "newsletter_opt_in", "renewal_date", "lifecyclestage"] {
+            assert_eq!(s.check(p, "").unwrap(), "");
+        }
+    }
+
+    #[test]
+    fn numbers_and_booleans() {
+        let s = contacts();
+        assert_eq!(s.check("annualrevenue", "17.5").unwrap(), "17.5");
+        assert_eq!(code(s.check("annualrevenue", "12k")), "INVALID_INTEGER");
+        assert_eq!(code(s.check("annualrevenue", "NaN")), "INVALID_INTEGER");
+        assert_eq!(s.check("newsletter_opt_in", "TRUE").unwrap(), "true");
+        assert_eq!(code(s.check("newsletter_opt_in", "yes")), "INVALID_BOOLEAN");
+    }
+
+    #[test]
+    fn dates_must_be_midnight_utc() {
+        let s = contacts();
+        assert_eq!(s.check("renewal_date", "2024-03-01").unwrap(), "2024-03-01");
+        assert_eq!(s.check("renewal_date", "1704067200000").unwrap(), "2024-01-01");
+        let e = s.check("renewal_date", "1543311012000").unwrap_err();
+        assert_eq!(e.code, "INVALID_DATE");
+        assert!(e.message.contains("not midnight"), "{}", e.message);
+        assert_eq!(code(s.check("renewal_date", "01/03/2024")), "INVALID_DATE");
+    }
+
+    #[test]
+    fn datetimes_are_stored_as_iso_millis() {
+        let s = contacts();
+        assert_eq!(
+            s.check("closedate", "1572406217883").unwrap(),
+            "2019-10-30T03:30:17.883Z"
+        );
+        assert_eq!(
+            s.check("closedate", "2019-10-30T05:30:17+02:00").unwrap(),
+            "2019-10-30T03:30:17.000Z"
+        );
+        assert_eq!(code(s.check("closedate", "soon")), "INVALID_DATE");
+    }
+
+    #[test]
+    fn enumerations_single_and_multi() {
+        let s = contacts();
+        assert_eq!(s.check("hs_lead_status", "NEW").unwrap(), "NEW");
+        assert_eq!(code(s.check("hs_lead_status", "new")), "INVALID_OPTION");
+        assert_eq!(s.check("interests", "crm;email").unwrap(), "crm;email");
+        assert_eq!(code(s.check("interests", "crm;golf")), "INVALID_OPTION");
+        assert_eq!(s.check("lifecyclestage", "1234567").unwrap(), "1234567");
+    }
+
+    #[test]
+    fn custom_stages_rank_by_display_order() {
+        let s = contacts();
+        let r = |v| s.stage_rank(v).unwrap();
+        assert!(r("lead") < r("1234567"));
+        assert!(r("1234567") < r("opportunity"));
+        assert_eq!(s.stage_rank("nope"), None);
+    }
+
+    #[test]
+    fn keys_are_email_and_unique_properties() {
+        let s = contacts();
+        assert!(s.is_key("email"));
+        assert!(!s.is_key("firstname"));
+        let c = Schema::builtin(ObjectType::Companies, &[]);
+        assert!(c.is_key("external_id"));
+        assert!(!c.is_key("domain"));
+    }
+
+    #[test]
+    fn property_create_requires_fields() {
+        let ok = json!({"name":"shoe_size","label":"Shoe","type":"number","fieldType":"number","groupName":"contactinformation"});
+        let p = Property::from_create(&ok, ObjectType::Contacts).unwrap();
+        assert!(!p.hubspot_defined);
+        let missing = json!({"name":"x","label":"X"});
+        assert!(Property::from_create(&missing, ObjectType::Contacts)
+            .unwrap_err()
+            .contains("type"));
+        let enum_no_opts = json!({"name":"e","label":"E","type":"enumeration","fieldType":"select","groupName":"g"});
+        assert!(Property::from_create(&enum_no_opts, ObjectType::Contacts).is_err());
+    }
+}
