@@ -296,7 +296,8 @@ mod tests {
         o.tokens.push(t);
         o.rate_limit = rate;
         o.daily_limit = daily;
-        o.oauth_clients.push(OAuthClient::new("cid", "secret", "rt"));
+        o.oauth_clients
+            .push(OAuthClient::new("cid", "secret", "rt"));
         Access::new(&o)
     }
 
@@ -311,7 +312,13 @@ mod tests {
 
     #[test]
     fn burst_window_rolls() {
-        let a = access(Some(RateLimit { max: 2, interval_ms: 1000 }), 100);
+        let a = access(
+            Some(RateLimit {
+                max: 2,
+                interval_ms: 1000,
+            }),
+            100,
+        );
         let t0 = Instant::now();
         let tok = Some("pat-local-demo");
         assert_eq!(a.admit(tok, t0).unwrap().1.remaining, 1);
@@ -329,7 +336,10 @@ mod tests {
         assert!(a.admit(Some("pat-local-demo"), now).is_ok());
         let (_, h) = a.admit(Some("short"), now).unwrap();
         assert_eq!(h.daily, Some((2, 0)));
-        assert_eq!(a.admit(Some("pat-local-demo"), now).unwrap_err().0, Denial::Daily);
+        assert_eq!(
+            a.admit(Some("pat-local-demo"), now).unwrap_err().0,
+            Denial::Daily
+        );
     }
 
     #[test]
@@ -340,7 +350,10 @@ mod tests {
         assert!(a.admit(Some("short"), now).is_ok());
         assert_eq!(a.admit(Some("short"), now).unwrap_err().0, Denial::Expired);
         a.expire("pat-local-demo");
-        assert_eq!(a.admit(Some("pat-local-demo"), now).unwrap_err().0, Denial::Expired);
+        assert_eq!(
+            a.admit(Some("pat-local-demo"), now).unwrap_err().0,
+            Denial::Expired
+        );
         a.reset();
         assert!(a.admit(Some("pat-local-demo"), now).is_ok());
     }
@@ -349,8 +362,14 @@ mod tests {
     fn oauth_refresh_mints_tokens_without_daily_headers() {
         let a = access(None, 100);
         let now = Instant::now();
-        assert_eq!(a.refresh("cid", "secret", "bad", now).unwrap_err().0, "BAD_REFRESH_TOKEN");
-        assert_eq!(a.refresh("x", "secret", "rt", now).unwrap_err().0, "BAD_CLIENT_ID");
+        assert_eq!(
+            a.refresh("cid", "secret", "bad", now).unwrap_err().0,
+            "BAD_REFRESH_TOKEN"
+        );
+        assert_eq!(
+            a.refresh("x", "secret", "rt", now).unwrap_err().0,
+            "BAD_CLIENT_ID"
+        );
         let (tok, ttl) = a.refresh("cid", "secret", "rt", now).unwrap();
         assert_eq!(ttl, 1800);
         let (_, h) = a.admit(Some(&tok), now).unwrap();

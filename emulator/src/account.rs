@@ -3,8 +3,8 @@
 
 use crate::clock;
 use crate::errors;
-use crate::hub::{Ctx, Hub};
 use crate::http::{parse_form, Request, Response};
+use crate::hub::{Ctx, Hub};
 use crate::schema::{ObjectType, Property};
 use serde_json::json;
 use std::time::Instant;
@@ -33,7 +33,10 @@ pub(crate) fn get_property(ctx: &Ctx, ty: ObjectType, name: &str) -> Response {
         Some(p) => Response::json(200, &p.to_json()),
         None => errors::not_found(
             ctx.cid,
-            &format!("Unable to find property with name {name} for object type {}", ty.type_id()),
+            &format!(
+                "Unable to find property with name {name} for object type {}",
+                ty.type_id()
+            ),
         ),
     }
 }

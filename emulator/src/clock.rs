@@ -35,7 +35,15 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -172,18 +180,30 @@ mod tests {
     #[test]
     fn parses_dates_and_rejects_impossible_ones() {
         assert_eq!(parse_date("2024-01-01"), Some(1_704_067_200_000));
-        assert_eq!(parse_date("2024-02-29").map(iso_date).as_deref(), Some("2024-02-29"));
+        assert_eq!(
+            parse_date("2024-02-29").map(iso_date).as_deref(),
+            Some("2024-02-29")
+        );
         assert_eq!(parse_date("2023-02-29"), None);
         assert_eq!(parse_date("2024-1-01"), None);
     }
 
     #[test]
     fn parses_datetimes_with_zones() {
-        assert_eq!(parse_datetime("2019-10-30T03:30:17.883Z"), Some(1_572_406_217_883));
-        assert_eq!(parse_datetime("2019-10-30T05:30:17.883+02:00"), Some(1_572_406_217_883));
+        assert_eq!(
+            parse_datetime("2019-10-30T03:30:17.883Z"),
+            Some(1_572_406_217_883)
+        );
+        assert_eq!(
+            parse_datetime("2019-10-30T05:30:17.883+02:00"),
+            Some(1_572_406_217_883)
+        );
         assert_eq!(parse_datetime("2019-10-30T03:30Z"), Some(1_572_406_200_000));
         assert_eq!(parse_datetime("2024-01-01"), Some(1_704_067_200_000));
-        assert_eq!(parse_datetime("2019-10-30T03:30:17"), Some(1_572_406_217_000));
+        assert_eq!(
+            parse_datetime("2019-10-30T03:30:17"),
+            Some(1_572_406_217_000)
+        );
         assert_eq!(parse_datetime("2019-10-30T25:30:17Z"), None);
         assert_eq!(parse_datetime("yesterday"), None);
     }

@@ -177,6 +177,9 @@ mod tests {
         let b = parse(&rate_limited("c", Policy::TenSecondly));
         assert_eq!(b["policyName"], "TEN_SECONDLY_ROLLING");
         assert_eq!(b["errorType"], "RATE_LIMIT");
-        assert_eq!(parse(&rate_limited("c", Policy::Daily))["policyName"], "DAILY");
+        assert_eq!(
+            parse(&rate_limited("c", Policy::Daily))["policyName"],
+            "DAILY"
+        );
     }
 }

@@ -56,7 +56,8 @@ fn idx(ty: ObjectType) -> usize {
 
 impl Hub {
     pub fn new(opts: Options, shutdown: Arc<AtomicBool>, base_url: String) -> Self {
-        let schemas = ObjectType::ALL.map(|ty| Arc::new(Schema::builtin(ty, &opts.lifecycle_stages)));
+        let schemas =
+            ObjectType::ALL.map(|ty| Arc::new(Schema::builtin(ty, &opts.lifecycle_stages)));
         let stores = ObjectType::ALL
             .map(|ty| Mutex::new(ObjectStore::new(ty, &schemas[idx(ty)].unique_props())));
         Hub {
@@ -92,7 +93,9 @@ impl Hub {
 
     /// The records of `ty`, locked.
     pub fn store(&self, ty: ObjectType) -> MutexGuard<'_, ObjectStore> {
-        self.stores[idx(ty)].lock().unwrap_or_else(|e| e.into_inner())
+        self.stores[idx(ty)]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     /// A fresh record id.
@@ -346,5 +349,4 @@ impl Ctx<'_> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v)
     }
-
 }

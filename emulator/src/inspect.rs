@@ -3,8 +3,8 @@
 //! what the emulator holds and steer it while it runs.
 
 use crate::errors;
-use crate::hub::Hub;
 use crate::http::{Request, Response};
+use crate::hub::Hub;
 use crate::options::{Fault, FaultPlan};
 use crate::schema::ObjectType;
 use serde_json::{json, Value};
@@ -62,7 +62,12 @@ fn plan_json(plan: &FaultPlan) -> Value {
 fn parse_plan(body: &[u8]) -> Result<FaultPlan, String> {
     let v: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let mut plan = FaultPlan::default();
-    let list = |k: &str| v.get(k).and_then(Value::as_array).cloned().unwrap_or_default();
+    let list = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
     for item in list("at") {
         let n = item.get(0).and_then(Value::as_u64).filter(|n| *n > 0);
         let f = item.get(1).and_then(Value::as_str).map(str::parse::<Fault>);
@@ -74,7 +79,10 @@ fn parse_plan(body: &[u8]) -> Result<FaultPlan, String> {
     }
     for item in list("random") {
         let f = item.get(0).and_then(Value::as_str).map(str::parse::<Fault>);
-        let p = item.get(1).and_then(Value::as_f64).filter(|p| (0.0..=1.0).contains(p));
+        let p = item
+            .get(1)
+            .and_then(Value::as_f64)
+            .filter(|p| (0.0..=1.0).contains(p));
         match (f, p) {
             (Some(Ok(f)), Some(p)) => plan.random.push((f, p)),
             (Some(Err(e)), _) => return Err(e),
@@ -92,7 +100,15 @@ mod tests {
     fn fault_plans_round_trip_through_json() {
         let body = br#"{"at":[[3,"drop"],[5,"429retry2"]],"random":[["html502",0.5]]}"#;
         let plan = parse_plan(body).unwrap();
-        assert_eq!(plan.at[1], (5, Fault::TooManyRequests { retry_after_secs: Some(2) }));
+        assert_eq!(
+            plan.at[1],
+            (
+                5,
+                Fault::TooManyRequests {
+                    retry_after_secs: Some(2)
+                }
+            )
+        );
         assert_eq!(plan_json(&plan)["random"][0][0], "html502");
         assert!(parse_plan(br#"{"at":[[0,"drop"]]}"#).is_err());
         assert!(parse_plan(br#"{"random":[["nope",0.1]]}"#).is_err());

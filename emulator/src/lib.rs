@@ -33,8 +33,8 @@ mod stats;
 mod store;
 
 pub use options::{
-    BackwardLifecycle, EmailUpsertMode, Fault, FaultPlan, Latency, OAuthClient, Options,
-    RateLimit, TokenSpec, DEFAULT_SCOPES, DEFAULT_TOKEN, STANDARD_LIFECYCLE_STAGES,
+    BackwardLifecycle, EmailUpsertMode, Fault, FaultPlan, Latency, OAuthClient, Options, RateLimit,
+    TokenSpec, DEFAULT_SCOPES, DEFAULT_TOKEN, STANDARD_LIFECYCLE_STAGES,
 };
 pub use stats::{RequestLog, RouteCount, Stats};
 
@@ -153,7 +153,11 @@ impl Emulator {
     ///
     /// # Panics
     /// On an unknown object type.
-    pub fn add_object<K, V>(&self, object_type: &str, props: impl IntoIterator<Item = (K, V)>) -> String
+    pub fn add_object<K, V>(
+        &self,
+        object_type: &str,
+        props: impl IntoIterator<Item = (K, V)>,
+    ) -> String
     where
         K: Into<String>,
         V: Into<String>,
@@ -165,7 +169,11 @@ impl Emulator {
             .into_iter()
             .map(|(k, v)| {
                 let (k, v) = (k.into(), v.into());
-                let v = if k == "email" { v.trim().to_ascii_lowercase() } else { v };
+                let v = if k == "email" {
+                    v.trim().to_ascii_lowercase()
+                } else {
+                    v
+                };
                 (k, v)
             })
             .collect();

@@ -87,7 +87,10 @@ fn main() -> ExitCode {
     let _ = writeln!(out, "{}", emu.base_url());
     let _ = out.flush();
     drop(out);
-    eprintln!("hubspot-emulator: serving on {} (Ctrl-C to stop)", emu.base_url());
+    eprintln!(
+        "hubspot-emulator: serving on {} (Ctrl-C to stop)",
+        emu.base_url()
+    );
     loop {
         std::thread::park();
     }
@@ -111,7 +114,8 @@ fn parse(args: &[String]) -> Result<Option<(u16, Options)>, String> {
                 .ok_or_else(|| format!("{flag} needs a value"))
         };
         let num = |v: String| -> Result<u64, String> {
-            v.parse().map_err(|_| format!("{flag}: {v:?} is not a number"))
+            v.parse()
+                .map_err(|_| format!("{flag}: {v:?} is not a number"))
         };
         match flag {
             "-h" | "--help" => return Ok(None),
@@ -184,9 +188,12 @@ fn parse(args: &[String]) -> Result<Option<(u16, Options)>, String> {
                 let v = value()?;
                 let parts: Vec<&str> = v.splitn(3, ':').collect();
                 let [id, secret, refresh] = parts[..] else {
-                    return Err(format!("--oauth-client wants ID:SECRET:REFRESH_TOKEN, got {v:?}"));
+                    return Err(format!(
+                        "--oauth-client wants ID:SECRET:REFRESH_TOKEN, got {v:?}"
+                    ));
                 };
-                opts.oauth_clients.push(OAuthClient::new(id, secret, refresh));
+                opts.oauth_clients
+                    .push(OAuthClient::new(id, secret, refresh));
             }
             "--oauth-token-requests" => {
                 let n = num(value()?)?;
@@ -239,8 +246,20 @@ mod tests {
         assert_eq!(port, 0);
         assert_eq!(o.tokens[0].token, "pat-x");
         assert_eq!(o.tokens[0].scopes, vec!["crm.objects.contacts.read"]);
-        assert_eq!(o.rate_limit, Some(RateLimit { max: 10, interval_ms: 1000 }));
-        assert_eq!(o.latency, Latency { fixed_ms: 150, jitter_ms: 20 });
+        assert_eq!(
+            o.rate_limit,
+            Some(RateLimit {
+                max: 10,
+                interval_ms: 1000
+            })
+        );
+        assert_eq!(
+            o.latency,
+            Latency {
+                fixed_ms: 150,
+                jitter_ms: 20
+            }
+        );
         assert_eq!(o.faults.at, vec![(3, Fault::DropConnection)]);
         assert_eq!(o.email_upsert_mode, EmailUpsertMode::MultiStatus);
         assert_eq!(o.backward_lifecycle, BackwardLifecycle::Reject);
@@ -252,6 +271,11 @@ mod tests {
         assert!(parse(&args("--port")).is_err());
         assert!(parse(&args("--fault-at 0:500")).is_err());
         assert!(parse(&args("--help")).unwrap().is_none());
-        assert!(parse(&args("--no-rate-limit")).unwrap().unwrap().1.rate_limit.is_none());
+        assert!(parse(&args("--no-rate-limit"))
+            .unwrap()
+            .unwrap()
+            .1
+            .rate_limit
+            .is_none());
     }
 }

@@ -6,8 +6,8 @@
 
 use crate::clock;
 use crate::errors;
-use crate::hub::Ctx;
 use crate::http::Response;
+use crate::hub::Ctx;
 use crate::options::{BackwardLifecycle, EmailUpsertMode};
 use crate::routes::BatchOp;
 use crate::schema::{check_value, ObjectType, PropError, Schema};
@@ -168,12 +168,7 @@ fn non_unique(cid: &str, ty: ObjectType, prop: &str) -> Response {
 }
 
 /// Parses and checks one write input. `Err` is a whole-batch answer.
-fn parse_input(
-    ctx: &Ctx,
-    schema: &Schema,
-    op: BatchOp,
-    raw: &Value,
-) -> Result<Input, Response> {
+fn parse_input(ctx: &Ctx, schema: &Schema, op: BatchOp, raw: &Value) -> Result<Input, Response> {
     let Some(obj) = raw.as_object() else {
         return Err(missing_attributes(ctx.cid, "properties"));
     };
@@ -185,7 +180,11 @@ fn parse_input(
         errors: Vec::new(),
     };
     if op != BatchOp::Create {
-        let Some(id) = obj.get("id").and_then(value_string).filter(|s| !s.is_empty()) else {
+        let Some(id) = obj
+            .get("id")
+            .and_then(value_string)
+            .filter(|s| !s.is_empty())
+        else {
             return Err(missing_attributes(ctx.cid, "id"));
         };
         let id_prop = obj
@@ -468,9 +467,7 @@ fn lifecycle_rule(
             let e = PropError::new(
                 "lifecyclestage",
                 "INVALID_OPTION",
-                format!(
-                    "lifecyclestage cannot move backwards from {old} to {new}; clear it first"
-                ),
+                format!("lifecyclestage cannot move backwards from {old} to {new}; clear it first"),
             );
             Err(PlanError::Input(InputError::from_props(
                 &[e],

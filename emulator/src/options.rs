@@ -334,7 +334,15 @@ mod tests {
 
     #[test]
     fn fault_spellings_round_trip() {
-        for s in ["500", "html502", "drop", "delay1500", "429", "429retry3", "expire"] {
+        for s in [
+            "500",
+            "html502",
+            "drop",
+            "delay1500",
+            "429",
+            "429retry3",
+            "expire",
+        ] {
             let f: Fault = s.parse().unwrap();
             assert_eq!(f.to_string(), s);
         }

@@ -56,19 +56,30 @@ pub(crate) fn route(method: &str, path: &str) -> (Route, String) {
             let t = format!("/crm/v3/objects/{}/batch/{}", ty.name(), segs[5]);
             return (Route::Batch(ty, op), t);
         }
-        ("GET", ["crm", "v3", "objects", ty]) => {
-            ObjectType::parse(ty).map(|ty| (Route::ListObjects(ty), format!("/crm/v3/objects/{}", ty.name())))
-        }
+        ("GET", ["crm", "v3", "objects", ty]) => ObjectType::parse(ty).map(|ty| {
+            (
+                Route::ListObjects(ty),
+                format!("/crm/v3/objects/{}", ty.name()),
+            )
+        }),
         ("GET", ["crm", "v3", "objects", ty, id]) => ObjectType::parse(ty).map(|ty| {
             (
                 Route::GetObject(ty, percent_decode(id)),
                 format!("/crm/v3/objects/{}/{{id}}", ty.name()),
             )
         }),
-        ("GET", ["crm", "v3", "properties", ty]) => ObjectType::parse(ty)
-            .map(|ty| (Route::ListProperties(ty), format!("/crm/v3/properties/{}", ty.name()))),
-        ("POST", ["crm", "v3", "properties", ty]) => ObjectType::parse(ty)
-            .map(|ty| (Route::CreateProperty(ty), format!("/crm/v3/properties/{}", ty.name()))),
+        ("GET", ["crm", "v3", "properties", ty]) => ObjectType::parse(ty).map(|ty| {
+            (
+                Route::ListProperties(ty),
+                format!("/crm/v3/properties/{}", ty.name()),
+            )
+        }),
+        ("POST", ["crm", "v3", "properties", ty]) => ObjectType::parse(ty).map(|ty| {
+            (
+                Route::CreateProperty(ty),
+                format!("/crm/v3/properties/{}", ty.name()),
+            )
+        }),
         ("GET", ["crm", "v3", "properties", ty, name]) => ObjectType::parse(ty).map(|ty| {
             (
                 Route::GetProperty(ty, percent_decode(name)),
@@ -112,8 +123,14 @@ mod tests {
 
     #[test]
     fn unknown_paths_and_methods_are_not_found() {
-        assert_eq!(route("GET", "/crm/v3/objects/contacts/batch/upsert").0, Route::NotFound);
-        assert_eq!(route("POST", "/crm/v3/objects/widgets/batch/upsert").0, Route::NotFound);
+        assert_eq!(
+            route("GET", "/crm/v3/objects/contacts/batch/upsert").0,
+            Route::NotFound
+        );
+        assert_eq!(
+            route("POST", "/crm/v3/objects/widgets/batch/upsert").0,
+            Route::NotFound
+        );
         assert_eq!(route("GET", "/nope").0, Route::NotFound);
     }
 }

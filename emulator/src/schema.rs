@@ -483,7 +483,10 @@ pub(crate) fn check_value(p: &Property, raw: &str) -> Result<String, PropError> 
             match ms {
                 None => err("INVALID_DATE", format!("{raw} is not a valid date.")),
                 Some(ms) => match clock::time_of_day(ms) {
-                    Some(t) => err("INVALID_DATE", format!("{raw} is at {t} UTC, not midnight!")),
+                    Some(t) => err(
+                        "INVALID_DATE",
+                        format!("{raw} is at {t} UTC, not midnight!"),
+                    ),
                     None => Ok(clock::iso_date(ms)),
                 },
             }
@@ -565,10 +568,8 @@ pub(crate) fn valid_email(s: &str) -> bool {
 fn contact_props(stages: &[String]) -> Vec<Property> {
     let g = "contactinformation";
     let text = |n: &str, l: &str| Property::new(n, l, "string", "text", g);
-    let stage_opts: Vec<(String, String)> = stages
-        .iter()
-        .map(|s| (s.clone(), stage_label(s)))
-        .collect();
+    let stage_opts: Vec<(String, String)> =
+        stages.iter().map(|s| (s.clone(), stage_label(s))).collect();
     let stage_refs: Vec<(&str, &str)> = stage_opts
         .iter()
         .map(|(v, l)| (v.as_str(), l.as_str()))
@@ -579,7 +580,13 @@ fn contact_props(stages: &[String]) -> Vec<Property> {
         text("lastname", "Last Name"),
         text("salutation", "Salutation"),
         Property::new("phone", "Phone Number", "string", "phonenumber", g),
-        Property::new("mobilephone", "Mobile Phone Number", "string", "phonenumber", g),
+        Property::new(
+            "mobilephone",
+            "Mobile Phone Number",
+            "string",
+            "phonenumber",
+            g,
+        ),
         text("company", "Company Name"),
         text("website", "Website URL"),
         text("jobtitle", "Job Title"),
@@ -591,7 +598,14 @@ fn contact_props(stages: &[String]) -> Vec<Property> {
         Property::new("message", "Message", "string", "textarea", g),
         Property::new("annualrevenue", "Annual Revenue", "number", "number", g),
         Property::new("followercount", "Follower Count", "number", "number", g),
-        Property::new("numemployees", "Number of Employees", "enumeration", "select", g).opts(&[
+        Property::new(
+            "numemployees",
+            "Number of Employees",
+            "enumeration",
+            "select",
+            g,
+        )
+        .opts(&[
             ("1-5", "1-5"),
             ("5-25", "5-25"),
             ("25-50", "25-50"),
@@ -600,9 +614,15 @@ fn contact_props(stages: &[String]) -> Vec<Property> {
             ("500-1000", "500-1000"),
             ("1000+", "1000+"),
         ]),
-        Property::new("lifecyclestage", "Lifecycle Stage", "enumeration", "radio", g)
-            .opts(&stage_refs)
-            .describe("The qualification of contacts to sales readiness."),
+        Property::new(
+            "lifecyclestage",
+            "Lifecycle Stage",
+            "enumeration",
+            "radio",
+            g,
+        )
+        .opts(&stage_refs)
+        .describe("The qualification of contacts to sales readiness."),
         Property::new("hs_lead_status", "Lead Status", "enumeration", "radio", g).opts(&[
             ("NEW", "New"),
             ("OPEN", "Open"),
@@ -613,7 +633,14 @@ fn contact_props(stages: &[String]) -> Vec<Property> {
             ("CONNECTED", "Connected"),
             ("BAD_TIMING", "Bad Timing"),
         ]),
-        Property::new("hs_buying_role", "Buying Role", "enumeration", "checkbox", g).opts(&[
+        Property::new(
+            "hs_buying_role",
+            "Buying Role",
+            "enumeration",
+            "checkbox",
+            g,
+        )
+        .opts(&[
             ("BUDGET_HOLDER", "Budget Holder"),
             ("CHAMPION", "Champion"),
             ("DECISION_MAKER", "Decision Maker"),
@@ -624,9 +651,15 @@ fn contact_props(stages: &[String]) -> Vec<Property> {
             ("OTHER", "Other"),
         ]),
         Property::new("closedate", "Close Date", "datetime", "date", g),
-        Property::new("newsletter_opt_in", "Newsletter opt-in", "bool", "booleancheckbox", g)
-            .opts(&[("true", "Yes"), ("false", "No")])
-            .custom(),
+        Property::new(
+            "newsletter_opt_in",
+            "Newsletter opt-in",
+            "bool",
+            "booleancheckbox",
+            g,
+        )
+        .opts(&[("true", "Yes"), ("false", "No")])
+        .custom(),
         Property::new("renewal_date", "Renewal date", "date", "date", g).custom(),
         Property::new("interests", "Interests", "enumeration", "checkbox", g)
             .opts(&[
@@ -638,15 +671,36 @@ fn contact_props(stages: &[String]) -> Vec<Property> {
             .custom(),
         Property::new("hs_object_id", "Record ID", "number", "number", g).read_only(),
         Property::new("createdate", "Create Date", "datetime", "date", g).read_only(),
-        Property::new("lastmodifieddate", "Last Modified Date", "datetime", "date", g)
-            .read_only(),
+        Property::new(
+            "lastmodifieddate",
+            "Last Modified Date",
+            "datetime",
+            "date",
+            g,
+        )
+        .read_only(),
         text("hs_additional_emails", "Additional email addresses").read_only(),
-        Property::new("hs_marketable_status", "Marketing contact status", "enumeration", "booleancheckbox", g)
-            .opts(&[("true", "Marketing contact"), ("false", "Non-marketing contact")])
-            .read_only(),
+        Property::new(
+            "hs_marketable_status",
+            "Marketing contact status",
+            "enumeration",
+            "booleancheckbox",
+            g,
+        )
+        .opts(&[
+            ("true", "Marketing contact"),
+            ("false", "Non-marketing contact"),
+        ])
+        .read_only(),
         text("hs_email_domain", "Email Domain").calculated(),
-        Property::new("num_notes", "Number of Sales Activities", "number", "number", g)
-            .calculated(),
+        Property::new(
+            "num_notes",
+            "Number of Sales Activities",
+            "number",
+            "number",
+            g,
+        )
+        .calculated(),
     ]
 }
 
@@ -681,13 +735,25 @@ fn company_props() -> Vec<Property> {
             ("RETAIL", "Retail"),
             ("OTHER", "Other"),
         ]),
-        Property::new("numberofemployees", "Number of Employees", "number", "number", g),
+        Property::new(
+            "numberofemployees",
+            "Number of Employees",
+            "number",
+            "number",
+            g,
+        ),
         Property::new("annualrevenue", "Annual Revenue", "number", "number", g),
         text("external_id", "External ID").unique().custom(),
         Property::new("hs_object_id", "Record ID", "number", "number", g).read_only(),
         Property::new("createdate", "Create Date", "datetime", "date", g).read_only(),
-        Property::new("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", g)
-            .read_only(),
+        Property::new(
+            "hs_lastmodifieddate",
+            "Last Modified Date",
+            "datetime",
+            "date",
+            g,
+        )
+        .read_only(),
     ]
 }
 
@@ -713,8 +779,14 @@ fn deal_props() -> Vec<Property> {
             .custom(),
         Property::new("hs_object_id", "Record ID", "number", "number", g).read_only(),
         Property::new("createdate", "Create Date", "datetime", "date", g).read_only(),
-        Property::new("hs_lastmodifieddate", "Last Modified Date", "datetime", "date", g)
-            .read_only(),
+        Property::new(
+            "hs_lastmodifieddate",
+            "Last Modified Date",
+            "datetime",
+            "date",
+            g,
+        )
+        .read_only(),
     ]
 }
 
@@ -738,8 +810,18 @@ mod tests {
     #[test]
     fn email_is_lowercased_and_typo_tlds_rejected() {
         let s = contacts();
-        assert_eq!(s.check("email", "Ann@Example.COM").unwrap(), "ann@example.com");
-        for bad in ["bcooper@example.con", "x@y.cpm", "no-at.com", "a@b", "a b@c.com", "a@-b.com"] {
+        assert_eq!(
+            s.check("email", "Ann@Example.COM").unwrap(),
+            "ann@example.com"
+        );
+        for bad in [
+            "bcooper@example.con",
+            "x@y.cpm",
+            "no-at.com",
+            "a@b",
+            "a b@c.com",
+            "a@-b.com",
+        ] {
             assert_eq!(code(s.check("email", bad)), "INVALID_EMAIL", "{bad}");
         }
     }
@@ -756,7 +838,12 @@ mod tests {
     #[test]
     fn empty_string_clears_any_writable_type() {
         let s = contacts();
-        for p in ["annualrevenue", "newsletter_opt_in", "renewal_date", "lifecyclestage"] {
+        for p in [
+            "annualrevenue",
+            "newsletter_opt_in",
+            "renewal_date",
+            "lifecyclestage",
+        ] {
             assert_eq!(s.check(p, "").unwrap(), "");
         }
     }
@@ -775,7 +862,10 @@ mod tests {
     fn dates_must_be_midnight_utc() {
         let s = contacts();
         assert_eq!(s.check("renewal_date", "2024-03-01").unwrap(), "2024-03-01");
-        assert_eq!(s.check("renewal_date", "1704067200000").unwrap(), "2024-01-01");
+        assert_eq!(
+            s.check("renewal_date", "1704067200000").unwrap(),
+            "2024-01-01"
+        );
         let e = s.check("renewal_date", "1543311012000").unwrap_err();
         assert_eq!(e.code, "INVALID_DATE");
         assert!(e.message.contains("not midnight"), "{}", e.message);

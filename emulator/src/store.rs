@@ -83,10 +83,7 @@ impl ObjectStore {
 
     /// Who owns `value` for unique `prop`, if anyone.
     pub fn owner(&self, prop: &str, value: &str) -> Option<u64> {
-        self.unique
-            .get(prop)?
-            .get(&normalise(prop, value))
-            .copied()
+        self.unique.get(prop)?.get(&normalise(prop, value)).copied()
     }
 
     /// Is `prop` indexed as unique?
@@ -204,7 +201,10 @@ mod tests {
         assert_eq!(r.props["createdate"], "1970-01-01T00:00:00.000Z");
         assert_eq!(r.props["hs_email_domain"], "example.com");
         s.update(7, &ch(&[("firstname", "Ann")]), 1000);
-        assert_eq!(s.records[&7].props["lastmodifieddate"], "1970-01-01T00:00:01.000Z");
+        assert_eq!(
+            s.records[&7].props["lastmodifieddate"],
+            "1970-01-01T00:00:01.000Z"
+        );
     }
 
     #[test]
@@ -224,7 +224,10 @@ mod tests {
         let mut s = ObjectStore::new(ObjectType::Contacts, &["email".into()]);
         s.create(
             7,
-            &ch(&[("email", "a@x.com"), ("hs_additional_emails", "old@x.com;older@x.com")]),
+            &ch(&[
+                ("email", "a@x.com"),
+                ("hs_additional_emails", "old@x.com;older@x.com"),
+            ]),
             0,
         );
         assert_eq!(s.lookup(Some("email"), "OLDER@x.com"), Some(7));
