@@ -22,9 +22,11 @@ fn main() {
         .unwrap_or(4)
         .clamp(1, 64);
 
-    let mut opts = Options::default();
-    opts.rate_limit = None;
-    opts.daily_limit = u64::MAX;
+    let opts = Options {
+        rate_limit: None,
+        daily_limit: u64::MAX,
+        ..Options::default()
+    };
     let emu = Emulator::start(opts).expect("start emulator");
     let url = format!("{}/crm/v3/objects/contacts/batch/upsert", emu.base_url());
     let inputs = AtomicU64::new(0);
@@ -46,7 +48,7 @@ fn main() {
                     // ones, with a realistic handful of properties each.
                     let body: Vec<String> = (0..100)
                         .map(|i| {
-                            let n = if batch_no % 2 == 0 { batch_no * 100 + i } else { i };
+                            let n = if batch_no.is_multiple_of(2) { batch_no * 100 + i } else { i };
                             format!(
                                 r#"{{"id":"user{t}-{n}@example.com","idProperty":"email","objectWriteTraceId":"{i}","properties":{{"firstname":"First{n}","lastname":"Last{n}","phone":"+1 555 {n:04}","city":"Oslo","lifecyclestage":"lead","annualrevenue":"{n}"}}}}"#
                             )
