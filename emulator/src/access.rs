@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 /// The burst maximum advertised when rate limiting is off.
 const UNLIMITED_MAX: u64 = 1_000_000;
 
+fn today() -> i64 {
+    crate::clock::now_ms().div_euclid(86_400_000)
+}
+
 /// Rate-limit numbers for the response headers.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RateHeaders {
@@ -91,6 +95,8 @@ impl TokenState {
 struct State {
     tokens: HashMap<String, TokenState>,
     daily_used: u64,
+    /// The UTC day `daily_used` counts for.
+    day: i64,
     minted: u64,
 }
 
@@ -115,6 +121,7 @@ impl Access {
             state: Mutex::new(State {
                 tokens: HashMap::new(),
                 daily_used: 0,
+                day: today(),
                 minted: 0,
             }),
         };
@@ -140,6 +147,7 @@ impl Access {
             })
             .collect();
         s.daily_used = 0;
+        s.day = today();
         s.minted = 0;
     }
 
@@ -162,6 +170,12 @@ impl Access {
         let interval = Duration::from_millis(interval_ms);
         let mut guard = self.lock();
         let s = &mut *guard;
+        // The quota resets at midnight (UTC here; HubSpot uses the account's
+        // time zone).
+        if s.day != today() {
+            s.day = today();
+            s.daily_used = 0;
+        }
         let daily_left = self.daily_limit.saturating_sub(s.daily_used);
         let anonymous = RateHeaders {
             max,

@@ -186,6 +186,11 @@ impl Hub {
         };
         let early = match &fault {
             Some(Fault::DropConnection) => {
+                if matches!(route, Route::Batch(..)) {
+                    log.inputs = serde_json::from_slice::<Value>(&req.body)
+                        .ok()
+                        .and_then(|b| b.get("inputs").and_then(Value::as_array).map(Vec::len));
+                }
                 self.stats.end(&template, log);
                 return Outcome::Drop;
             }
@@ -224,6 +229,13 @@ impl Hub {
         };
         if resp.status == 204 {
             resp.content_type = "";
+        }
+        if log.inputs.is_none() && matches!(route, Route::Batch(..)) {
+            // Refused or faulted before the endpoint parsed it: count the
+            // inputs anyway so tests can match records in to records out.
+            log.inputs = serde_json::from_slice::<Value>(&req.body)
+                .ok()
+                .and_then(|b| b.get("inputs").and_then(Value::as_array).map(Vec::len));
         }
         log.status = Some(resp.status);
         self.stats.end(&template, log);

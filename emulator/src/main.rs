@@ -35,7 +35,8 @@ OPTIONS:
     --jitter-ms N            Extra seeded random latency, 0..=N ms [default: 0]
     --seed N                 Seed for jitter, random faults and correlation ids [default: 0]
     --fault-rate FAULT:P     Inject FAULT into each request with probability P (repeatable)
-    --fault-at N:FAULT       Inject FAULT into request number N, 1-based (repeatable)
+    --fault-at N:FAULT       Inject FAULT into request number N, 1-based (repeatable);
+                             N may be a range A-B for a burst, e.g. --fault-at 2-4:429
     --email-upsert-mode M    whole-batch (default: one bad input → 400 for the batch)
                              | multi-status (207 with per-input errors)
     --backward-lifecycle M   ignore (default) | apply | reject

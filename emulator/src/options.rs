@@ -269,19 +269,29 @@ fn status(n: u64) -> Result<u16, String> {
 }
 
 impl FaultPlan {
-    /// Parses `N:FAULT` (scripted) into `at`.
+    /// Parses `N:FAULT` or `FIRST-LAST:FAULT` (a burst, inclusive) into `at`.
     pub fn push_at(&mut self, spec: &str) -> Result<(), String> {
         let (n, fault) = spec
             .split_once(':')
             .ok_or_else(|| format!("expected N:FAULT, got {spec:?}"))?;
-        let n: u64 = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("bad request number in {spec:?}"))?;
-        if n == 0 {
-            return Err("request numbers start at 1".into());
+        let num = |s: &str| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("bad request number in {spec:?}"))
+        };
+        let (first, last) = match n.split_once('-') {
+            Some((a, b)) => (num(a)?, num(b)?),
+            None => (num(n)?, num(n)?),
+        };
+        if first == 0 || last < first || last - first >= 100_000 {
+            return Err(format!(
+                "bad request range in {spec:?} (numbers start at 1)"
+            ));
         }
-        self.at.push((n, fault.parse()?));
+        let fault: Fault = fault.parse()?;
+        for n in first..=last {
+            self.at.push((n, fault.clone()));
+        }
         Ok(())
     }
 
@@ -358,6 +368,9 @@ mod tests {
         assert_eq!(plan.at, vec![(3, Fault::DropConnection)]);
         assert_eq!(plan.random, vec![(Fault::Status(503), 0.25)]);
         assert!(plan.push_at("0:500").is_err());
+        plan.push_at("5-7:429").unwrap();
+        assert_eq!(plan.at.len(), 4);
+        assert!(plan.push_at("7-5:429").is_err());
         assert!(plan.push_random("500:1.5").is_err());
     }
 }

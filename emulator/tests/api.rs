@@ -955,6 +955,7 @@ fn scripted_faults_hit_the_numbered_requests() {
         ]
     );
     assert_eq!(s.requests[3].fault.as_deref(), Some("drop"));
+    assert!(s.requests.iter().all(|r| r.inputs == Some(1)), "inputs counted even when refused");
     assert_eq!(s.count("POST", UPSERT, 200), 2);
 }
 
