@@ -44,7 +44,7 @@ pub(crate) fn batch(ctx: &Ctx, ty: ObjectType, op: BatchOp) -> Response {
     match op {
         BatchOp::Read => batch_read(ctx, ty, &body, inputs),
         BatchOp::Archive => batch_archive(ctx, ty, inputs),
-        _ => batch_write(ctx, ty, op, inputs),
+        _ => batch_write(ctx, ty, op, inputs, false),
     }
 }
 
@@ -234,8 +234,15 @@ struct Planned {
     changes: Vec<(String, String)>,
 }
 
-/// Batch upsert, create and update.
-fn batch_write(ctx: &Ctx, ty: ObjectType, op: BatchOp, raw_inputs: &[Value]) -> Response {
+/// Batch upsert, create and update; `single` makes every failure a
+/// whole-request error (the single-object endpoints).
+fn batch_write(
+    ctx: &Ctx,
+    ty: ObjectType,
+    op: BatchOp,
+    raw_inputs: &[Value],
+    single: bool,
+) -> Response {
     let started = clock::now_ms();
     let hub = ctx.hub;
     let schema = hub.schema(ty);
@@ -279,7 +286,8 @@ fn batch_write(ctx: &Ctx, ty: ObjectType, op: BatchOp, raw_inputs: &[Value]) -> 
         && inputs
             .iter()
             .any(|i| matches!(&i.key, Some((Some(p), _)) if p == "email"));
-    let partial = !(by_email && hub.opts.email_upsert_mode == EmailUpsertMode::WholeBatch);
+    let partial =
+        !single && !(by_email && hub.opts.email_upsert_mode == EmailUpsertMode::WholeBatch);
     let mut failed: Vec<(usize, InputError)> = Vec::new();
     for (n, i) in inputs.iter().enumerate() {
         if !i.errors.is_empty() {
@@ -702,4 +710,51 @@ pub(crate) fn list(ctx: &Ctx, ty: ObjectType) -> Response {
         });
     }
     Response::json(200, &b)
+}
+
+/// `POST /crm/v3/objects/{type}` (create, 201) and
+/// `PATCH /crm/v3/objects/{type}/{id}[?idProperty=]` (update, 200): one
+/// input through the batch path, answered as a single object or as one
+/// whole-request error (400, 404, 409).
+pub(crate) fn write_one(ctx: &Ctx, ty: ObjectType, id: Option<&str>) -> Response {
+    if let Err(r) = ctx.require(&[ty.object_scope("write")]) {
+        return r;
+    }
+    let mut input = match ctx.json() {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let op = match id {
+        None => BatchOp::Create,
+        Some(id) => {
+            input["id"] = json!(id);
+            if let Some(p) = ctx.query("idProperty") {
+                input["idProperty"] = json!(p);
+            }
+            BatchOp::Update
+        }
+    };
+    let resp = batch_write(ctx, ty, op, &[input], true);
+    if !(200..300).contains(&resp.status) {
+        return resp;
+    }
+    let body: Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+    let mut one = body["results"][0].clone();
+    if let Some(m) = one.as_object_mut() {
+        m.remove("new");
+    }
+    let status = if op == BatchOp::Create { 201 } else { 200 };
+    Response::json(status, &one)
+}
+
+/// `DELETE /crm/v3/objects/{type}/{id}`: 204, also for unknown ids.
+pub(crate) fn delete_one(ctx: &Ctx, ty: ObjectType, id: &str) -> Response {
+    if let Err(r) = ctx.require(&[ty.object_scope("write")]) {
+        return r;
+    }
+    let mut store = ctx.hub.store(ty);
+    if let Some(rid) = store.lookup(None, id) {
+        store.archive(rid);
+    }
+    Response::empty(204)
 }

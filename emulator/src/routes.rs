@@ -19,6 +19,9 @@ pub(crate) enum BatchOp {
 pub(crate) enum Route {
     Batch(ObjectType, BatchOp),
     GetObject(ObjectType, String),
+    CreateObject(ObjectType),
+    UpdateObject(ObjectType, String),
+    DeleteObject(ObjectType, String),
     ListObjects(ObjectType),
     ListProperties(ObjectType),
     GetProperty(ObjectType, String),
@@ -67,6 +70,21 @@ pub(crate) fn route(method: &str, path: &str) -> (Route, String) {
                 Route::GetObject(ty, percent_decode(id)),
                 format!("/crm/v3/objects/{}/{{id}}", ty.name()),
             )
+        }),
+        ("POST", ["crm", "v3", "objects", ty]) => ObjectType::parse(ty).map(|ty| {
+            (
+                Route::CreateObject(ty),
+                format!("/crm/v3/objects/{}", ty.name()),
+            )
+        }),
+        ("PATCH" | "DELETE", ["crm", "v3", "objects", ty, id]) => ObjectType::parse(ty).map(|ty| {
+            let id = percent_decode(id);
+            let route = if method == "PATCH" {
+                Route::UpdateObject(ty, id)
+            } else {
+                Route::DeleteObject(ty, id)
+            };
+            (route, format!("/crm/v3/objects/{}/{{id}}", ty.name()))
         }),
         ("GET", ["crm", "v3", "properties", ty]) => ObjectType::parse(ty).map(|ty| {
             (

@@ -955,7 +955,10 @@ fn scripted_faults_hit_the_numbered_requests() {
         ]
     );
     assert_eq!(s.requests[3].fault.as_deref(), Some("drop"));
-    assert!(s.requests.iter().all(|r| r.inputs == Some(1)), "inputs counted even when refused");
+    assert!(
+        s.requests.iter().all(|r| r.inputs == Some(1)),
+        "inputs counted even when refused"
+    );
     assert_eq!(s.count("POST", UPSERT, 200), 2);
 }
 
@@ -1142,4 +1145,88 @@ fn dropping_the_handle_stops_the_server() {
     drop(emu);
     drop(idle);
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn single_object_create_update_delete() {
+    let emu = start(Options::default());
+    let api = Api::new(&emu);
+    let a = api.post(
+        "/crm/v3/objects/contacts",
+        json!({"properties": {"email": "One@example.com", "firstname": "One"}}),
+    );
+    assert_eq!(a.status, 201, "{}", a.text);
+    assert!(a.body.get("new").is_none());
+    let id = a.body["id"].as_str().unwrap().to_string();
+    let dup = api.post(
+        "/crm/v3/objects/contacts",
+        json!({"properties": {"email": "one@example.com"}}),
+    );
+    assert_eq!(dup.status, 409);
+    let bad = api.post(
+        "/crm/v3/objects/contacts",
+        json!({"properties": {"email": "two@example.con"}}),
+    );
+    assert_eq!(
+        (bad.status, bad.body["category"].as_str()),
+        (400, Some("VALIDATION_ERROR"))
+    );
+
+    let patch = |path: &str, body: Value| {
+        let r = api
+            .agent
+            .patch(format!("{}{path}", api.base))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .content_type("application/json")
+            .send(body.to_string());
+        Api::answer(r).unwrap()
+    };
+    let p = patch(
+        "/crm/v3/objects/contacts/one@example.com?idProperty=email",
+        json!({"properties": {"lastname": "Uno"}}),
+    );
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(p.body["properties"]["lastname"], "Uno");
+    let missing = patch("/crm/v3/objects/contacts/777777", json!({"properties": {}}));
+    assert_eq!(
+        (missing.status, missing.body["category"].as_str()),
+        (404, Some("OBJECT_NOT_FOUND"))
+    );
+
+    let del = api
+        .agent
+        .delete(format!("{}/crm/v3/objects/contacts/{id}", api.base))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .call()
+        .unwrap();
+    assert_eq!(del.status().as_u16(), 204);
+    assert!(emu.contacts().is_empty());
+}
+
+#[test]
+fn dropping_the_handle_does_not_wait_for_delayed_requests() {
+    let mut opts = Options::default();
+    opts.faults.at = vec![(1, Fault::Delay(120_000))];
+    let emu = start(opts);
+    let base = emu.base_url();
+    let client = std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        agent
+            .get(format!("{base}/crm/v3/objects/contacts"))
+            .header("Authorization", format!("Bearer {TOKEN}"))
+            .call()
+            .map(|r| r.status().as_u16())
+    });
+    // Wait until the request is in flight, then stop the server.
+    while emu.stats().total_requests == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let t = std::time::Instant::now();
+    drop(emu);
+    // Generous bound: only a hang (waiting out the 120 s delay) fails this.
+    assert!(t.elapsed() < Duration::from_secs(60));
+    let _ = client.join();
 }
