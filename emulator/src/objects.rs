@@ -286,8 +286,8 @@ fn batch_write(
         && inputs
             .iter()
             .any(|i| matches!(&i.key, Some((Some(p), _)) if p == "email"));
-    let partial =
-        !single && !(by_email && hub.opts.email_upsert_mode == EmailUpsertMode::WholeBatch);
+    let whole_email = by_email && hub.opts.email_upsert_mode == EmailUpsertMode::WholeBatch;
+    let partial = !(single || whole_email);
     let mut failed: Vec<(usize, InputError)> = Vec::new();
     for (n, i) in inputs.iter().enumerate() {
         if !i.errors.is_empty() {
