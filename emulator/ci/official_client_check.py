@@ -90,6 +90,30 @@ def main():
         and partial.errors[0].category == "OBJECT_NOT_FOUND",
     )
 
+    # Upserts by a unique property other than email answer 207 per input:
+    # the error entries must satisfy the official StandardError model.
+    from hubspot.crm import companies
+
+    co = client.crm.companies.batch_api.upsert(
+        companies.BatchInputSimplePublicObjectBatchInputUpsert(
+            inputs=[
+                companies.SimplePublicObjectBatchInputUpsert(
+                    id="ext-1", id_property="external_id", object_write_trace_id="a",
+                    properties={"name": "Acme"},
+                ),
+                companies.SimplePublicObjectBatchInputUpsert(
+                    id="ext-2", id_property="external_id", object_write_trace_id="b",
+                    properties={"industry": "NOT_AN_OPTION"},
+                ),
+            ]
+        )
+    )
+    check(
+        "207 upsert with per-input errors deserialises",
+        len(co.results) == 1 and co.num_errors == 1
+        and co.errors[0].context["objectWriteTraceId"] == ["b"],
+    )
+
     props = client.crm.properties.core_api.get_all(object_type="contacts")
     names = {p.name for p in props.results}
     check("properties list deserialises", {"email", "lifecyclestage", "hs_object_id"} <= names,
