@@ -1,1 +1,91 @@
-fn main() {}
+//! The `destination-hubspot` command line: `spec`, `check`, `write` (and
+//! `discover`), speaking the Airbyte protocol on stdout. Errors become a
+//! TRACE ERROR and a non-zero exit; `check` always answers with a status.
+#![forbid(unsafe_code)]
+
+use std::io::{self, BufReader};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use destination_hubspot::catalog::Catalog;
+use destination_hubspot::config::{self, Config};
+use destination_hubspot::protocol::{FailureType, Output};
+use destination_hubspot::{check, write};
+
+#[derive(Parser)]
+#[command(name = "destination-hubspot", version, about = "Airbyte destination: upserts contacts into HubSpot by email")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the connector's configuration schema as a SPEC message.
+    #[command(after_help = "Example:\n  destination-hubspot spec")]
+    Spec,
+    /// Validate the config and prove the token works (scopes included).
+    #[command(after_help = "Example:\n  destination-hubspot check --config secrets/config.json")]
+    Check {
+        /// Path to the JSON config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Read Airbyte messages on stdin and upsert contacts into HubSpot.
+    #[command(after_help = "Example:\n  destination-hubspot write --config secrets/config.json \\\n      --catalog integration_tests/configured_catalog.json < integration_tests/messages.txt")]
+    Write {
+        /// Path to the JSON config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Path to the configured catalog.
+        #[arg(long)]
+        catalog: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Arc::new(Output::stdout());
+    match cli.command {
+        Command::Spec => {
+            out.emit(&json!({"type": "SPEC", "spec": config::spec()}));
+            ExitCode::SUCCESS
+        }
+        Command::Check { config } => {
+            let status = match Config::load(&config) {
+                Err(e) => json!({"status": "FAILED", "message": format!("{e:#}")}),
+                Ok(config) => match check::check(&config) {
+                    Ok(()) => json!({"status": "SUCCEEDED", "message": "the token works and has the scopes a sync needs"}),
+                    Err(message) => json!({"status": "FAILED", "message": message}),
+                },
+            };
+            out.emit(&json!({"type": "CONNECTION_STATUS", "connectionStatus": status}));
+            ExitCode::SUCCESS
+        }
+        Command::Write { config, catalog } => {
+            let config = match Config::load(&config) {
+                Ok(c) => c,
+                Err(e) => return fail(&out, FailureType::Config, &format!("{e:#}")),
+            };
+            let catalog = match Catalog::load(&catalog) {
+                Ok(c) => c,
+                Err(e) => return fail(&out, FailureType::Config, &format!("{e:#}")),
+            };
+            let stdin = BufReader::with_capacity(1 << 16, io::stdin().lock());
+            match write::run(&config, &catalog, stdin, out.clone(), write::RunOptions::default()) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => fail(&out, e.failure, &e.message),
+            }
+        }
+    }
+}
+
+fn fail(out: &Output, failure: FailureType, message: &str) -> ExitCode {
+    out.trace_error(failure, message, message);
+    eprintln!("destination-hubspot: {message}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,374 @@
+//! The one failure-decision function: every HubSpot answer (status, headers,
+//! body) or transport error becomes an [`Action`]. Senders never branch on
+//! status codes themselves. Also the typed reasons a record can be rejected for.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::protocol::FailureType;
+
+/// What HubSpot answered, kept whole for the failure layer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    /// `Retry-After`, in seconds, when sent.
+    pub retry_after: Option<u64>,
+    pub body: String,
+}
+
+impl Answer {
+    /// The body parsed as JSON (`Value::Null` when it is not JSON, e.g. HTML).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// What to do about one answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// 2xx: the caller reads the results (a 207 lists per-input errors).
+    Done,
+    /// The request's content was refused (400/409): the batch layer splits
+    /// the batch or rejects the input, with this reason.
+    Invalid(RejectReason),
+    /// The ten-second burst limit: wait (this long, if HubSpot said) and retry;
+    /// not a failure.
+    Throttled(Option<Duration>),
+    /// The daily quota is spent: stop cleanly.
+    QuotaExhausted(String),
+    /// The token was refused; an OAuth token may be refreshed once.
+    Unauthorized(String),
+    /// Transient: retry with backoff.
+    Retry(String),
+    /// Nothing a retry can fix.
+    Fatal(FailureType, String),
+}
+
+/// A failure that ends the sync (or a `check`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubSpotError {
+    pub failure: FailureType,
+    pub message: String,
+}
+
+impl HubSpotError {
+    pub fn new(failure: FailureType, message: impl Into<String>) -> HubSpotError {
+        HubSpotError {
+            failure,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for HubSpotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for HubSpotError {}
+
+/// Why a record was not written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RejectReason {
+    /// The record has no email field, or it is empty or not a string.
+    NoEmail,
+    /// The email is not a valid address (locally or per HubSpot).
+    InvalidEmail,
+    /// A field is no HubSpot property.
+    UnknownProperty(String),
+    /// A field names a read-only or calculated property.
+    ReadOnlyProperty(String),
+    /// An enumeration value is not among the property's options.
+    InvalidOption(String),
+    /// A value doesn't fit the property's type (number, bool, date…).
+    InvalidValue(String),
+    /// The lifecycle stage could not be applied.
+    LifecycleRule(String),
+    /// Any other validation error from HubSpot, with its message.
+    HubSpotValidation(String),
+}
+
+impl RejectReason {
+    /// A short stable code, for summaries and the rejected-records file.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectReason::NoEmail => "no_email",
+            RejectReason::InvalidEmail => "invalid_email",
+            RejectReason::UnknownProperty(_) => "unknown_property",
+            RejectReason::ReadOnlyProperty(_) => "read_only_property",
+            RejectReason::InvalidOption(_) => "invalid_option",
+            RejectReason::InvalidValue(_) => "invalid_value",
+            RejectReason::LifecycleRule(_) => "lifecycle_rule",
+            RejectReason::HubSpotValidation(_) => "hubspot_validation",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RejectReason::NoEmail => f.write_str("no usable email"),
+            RejectReason::InvalidEmail => f.write_str("invalid email address"),
+            RejectReason::UnknownProperty(p) => write!(f, "unknown property `{p}`"),
+            RejectReason::ReadOnlyProperty(p) => write!(f, "read-only property `{p}`"),
+            RejectReason::InvalidOption(d) => write!(f, "invalid option: {d}"),
+            RejectReason::InvalidValue(d) => write!(f, "invalid value: {d}"),
+            RejectReason::LifecycleRule(d) => write!(f, "lifecycle stage: {d}"),
+            RejectReason::HubSpotValidation(m) => write!(f, "HubSpot validation error: {m}"),
+        }
+    }
+}
+
+/// One property-level problem named in a HubSpot 400 message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyProblem {
+    /// The property's name.
+    pub name: String,
+    /// HubSpot's error code (INVALID_EMAIL, PROPERTY_DOESNT_EXIST, …).
+    pub code: String,
+    /// HubSpot's message, which often quotes the bad value.
+    pub message: String,
+}
+
+impl PropertyProblem {
+    /// The typed reason for an input this problem belongs to.
+    pub fn reason(&self) -> RejectReason {
+        match self.code.as_str() {
+            "INVALID_EMAIL" => RejectReason::InvalidEmail,
+            "PROPERTY_DOESNT_EXIST" => RejectReason::UnknownProperty(self.name.clone()),
+            "READ_ONLY_VALUE" => RejectReason::ReadOnlyProperty(self.name.clone()),
+            "INVALID_OPTION" => RejectReason::InvalidOption(format!("{}: {}", self.name, self.message)),
+            _ => RejectReason::InvalidValue(format!("{}: {}", self.name, self.message)),
+        }
+    }
+}
+
+/// The per-property details HubSpot embeds as a JSON array inside the
+/// message string of a validation 400: "Property values were not valid: [...]".
+pub fn property_problems(message: &str) -> Vec<PropertyProblem> {
+    let Some(start) = message.find('[') else {
+        return Vec::new();
+    };
+    let Some(end) = message.rfind(']') else {
+        return Vec::new();
+    };
+    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&message[start..=end]) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            Some(PropertyProblem {
+                name: item.get("name")?.as_str()?.to_string(),
+                code: item
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("INVALID_VALUE")
+                    .to_string(),
+                message: item
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The reason a 400/409 body gives, for a batch narrowed to one input.
+pub fn reason_from_body(body: &Value) -> RejectReason {
+    let message = body
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("validation error without a message");
+    match property_problems(message).first() {
+        Some(p) => p.reason(),
+        None => RejectReason::HubSpotValidation(truncate(message, 300)),
+    }
+}
+
+/// Maps one answer to an action. `transport` is set when no answer came.
+pub fn decide(answer: Result<&Answer, &str>) -> Action {
+    let answer = match answer {
+        Ok(a) => a,
+        Err(transport) => return Action::Retry(format!("no answer from HubSpot: {transport}")),
+    };
+    let body = answer.json();
+    let message = body
+        .get("message")
+        .and_then(Value::as_str)
+        .map(|m| truncate(m, 300))
+        .unwrap_or_default();
+    match answer.status {
+        200..=299 => Action::Done,
+        400 | 409 | 422 => Action::Invalid(reason_from_body(&body)),
+        401 => Action::Unauthorized(if message.is_empty() {
+            "authentication failed".into()
+        } else {
+            message
+        }),
+        403 => {
+            let scopes = missing_scopes(&body);
+            if scopes.is_empty() {
+                Action::Fatal(
+                    FailureType::Config,
+                    format!("HubSpot refused the call (403 {}): {message}", category(&body)),
+                )
+            } else {
+                Action::Fatal(
+                    FailureType::Config,
+                    format!(
+                        "the token is missing the scope(s) {}: add them to the private app (or re-authorize the OAuth app) and retry",
+                        scopes.join(", ")
+                    ),
+                )
+            }
+        }
+        404 => Action::Fatal(
+            FailureType::Config,
+            "HubSpot answered 404 for an API path: check `base_url` (it should be https://api.hubapi.com)".into(),
+        ),
+        429 => {
+            if body.get("policyName").and_then(Value::as_str) == Some("DAILY") {
+                Action::QuotaExhausted(message)
+            } else {
+                Action::Throttled(answer.retry_after.map(Duration::from_secs))
+            }
+        }
+        408 | 423 | 500..=599 => Action::Retry(format!(
+            "HubSpot answered {}{}",
+            answer.status,
+            if message.is_empty() { String::new() } else { format!(": {message}") }
+        )),
+        status => Action::Fatal(
+            FailureType::System,
+            format!("unexpected HubSpot answer {status}: {message}"),
+        ),
+    }
+}
+
+fn category(body: &Value) -> &str {
+    body.get("category").and_then(Value::as_str).unwrap_or("")
+}
+
+/// The scope names a 403 MISSING_SCOPES body lists.
+fn missing_scopes(body: &Value) -> Vec<String> {
+    let mut scopes = Vec::new();
+    for e in body.get("errors").and_then(Value::as_array).into_iter().flatten() {
+        for key in ["requiredGranularScopes", "requiredScopes"] {
+            for s in e
+                .pointer(&format!("/context/{key}"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(s) = s.as_str() {
+                    if !scopes.iter().any(|x| x == s) {
+                        scopes.push(s.to_string());
+                    }
+                }
+            }
+        }
+    }
+    if scopes.is_empty() && category(body) == "MISSING_SCOPES" {
+        scopes.push("(unnamed by HubSpot)".into());
+    }
+    scopes
+}
+
+/// Cuts a message to `max` characters on a char boundary.
+pub fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, body: &str) -> Answer {
+        Answer {
+            status,
+            retry_after: None,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn success_and_multi_status_are_done() {
+        assert_eq!(decide(Ok(&answer(200, "{}"))), Action::Done);
+        assert_eq!(decide(Ok(&answer(207, r#"{"errors":[]}"#))), Action::Done);
+    }
+
+    #[test]
+    fn invalid_email_400_is_typed() {
+        let body = r#"{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Email address bcooper@example.con is invalid\",\"error\":\"INVALID_EMAIL\",\"name\":\"email\"}]","correlationId":"x","category":"VALIDATION_ERROR"}"#;
+        assert_eq!(decide(Ok(&answer(400, body))), Action::Invalid(RejectReason::InvalidEmail));
+    }
+
+    #[test]
+    fn unknown_property_400_names_it() {
+        let body = r#"{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"shoe\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"shoe\"}]","category":"VALIDATION_ERROR"}"#;
+        assert_eq!(
+            decide(Ok(&answer(400, body))),
+            Action::Invalid(RejectReason::UnknownProperty("shoe".into()))
+        );
+    }
+
+    #[test]
+    fn malformed_json_400_without_category_is_a_validation_reason() {
+        let a = decide(Ok(&answer(400, r#"{"status":"error","message":"Invalid input JSON on line 3, column 9: x"}"#)));
+        assert!(matches!(a, Action::Invalid(RejectReason::HubSpotValidation(m)) if m.contains("line 3")));
+    }
+
+    #[test]
+    fn conflict_409_is_invalid() {
+        let a = decide(Ok(&answer(409, r#"{"status":"error","message":"Contact already exists. Existing ID: 37765128953","category":"CONFLICT"}"#)));
+        assert!(matches!(a, Action::Invalid(RejectReason::HubSpotValidation(m)) if m.contains("37765128953")));
+    }
+
+    #[test]
+    fn missing_scopes_403_names_them() {
+        let body = r#"{"status":"error","message":"This app hasn't been granted all required scopes to make this call.","category":"MISSING_SCOPES","errors":[{"message":"One or more of the following scopes are required.","context":{"requiredGranularScopes":["crm.objects.contacts.write"]}}]}"#;
+        match decide(Ok(&answer(403, body))) {
+            Action::Fatal(FailureType::Config, m) => assert!(m.contains("crm.objects.contacts.write"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn burst_429_is_throttled_and_daily_429_stops() {
+        let burst = r#"{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","policyName":"TEN_SECONDLY_ROLLING"}"#;
+        assert_eq!(decide(Ok(&answer(429, burst))), Action::Throttled(None));
+        let mut with_after = answer(429, burst);
+        with_after.retry_after = Some(3);
+        assert_eq!(decide(Ok(&with_after)), Action::Throttled(Some(Duration::from_secs(3))));
+        let daily = r#"{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","policyName":"DAILY"}"#;
+        assert!(matches!(decide(Ok(&answer(429, daily))), Action::QuotaExhausted(_)));
+    }
+
+    #[test]
+    fn server_errors_html_and_transport_errors_retry() {
+        for status in [500, 502, 503, 504, 423] {
+            assert!(matches!(decide(Ok(&answer(status, "<html>bad gateway</html>"))), Action::Retry(_)));
+        }
+        assert!(matches!(decide(Err("connection reset")), Action::Retry(_)));
+    }
+
+    #[test]
+    fn unauthorized_is_its_own_action() {
+        let a = decide(Ok(&answer(401, r#"{"status":"error","message":"Authentication credentials not found.","category":"INVALID_AUTHENTICATION"}"#)));
+        assert!(matches!(a, Action::Unauthorized(m) if m.contains("credentials not found")));
+    }
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate("ééé", 2), "éé…");
+        assert_eq!(truncate("ab", 5), "ab");
+    }
+}

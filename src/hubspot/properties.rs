@@ -1,0 +1,202 @@
+//! Contact property definitions, read once per sync from the Properties API:
+//! what each property accepts, which are writable, and the lifecycle stage
+//! order.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use super::client::{Client, Outcome};
+use super::errors::HubSpotError;
+use crate::protocol::FailureType;
+
+/// The HubSpot value type of a property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    String,
+    Number,
+    Bool,
+    Date,
+    DateTime,
+    Enumeration,
+}
+
+/// One property definition, reduced to what writes need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Property {
+    pub name: String,
+    pub kind: Kind,
+    /// An enumeration that takes several values (`;`-joined).
+    pub multi: bool,
+    /// Enumeration option values, in display order.
+    pub options: Vec<String>,
+    /// Enumeration option labels, parallel to `options`.
+    pub labels: Vec<String>,
+    /// False for read-only and calculated properties.
+    pub writable: bool,
+}
+
+/// The contacts object's property definitions.
+#[derive(Debug, Clone, Default)]
+pub struct Properties {
+    by_name: HashMap<String, Property>,
+}
+
+impl Properties {
+    /// Reads every contact property definition (one call).
+    pub fn fetch(client: &Client) -> Result<Properties, HubSpotError> {
+        match client.get("/crm/v3/properties/contacts?archived=false")? {
+            Outcome::Done(answer) => Ok(Properties::from_json(&answer.json())),
+            Outcome::Invalid(answer, _) => Err(HubSpotError::new(
+                FailureType::System,
+                format!("reading contact properties failed ({})", answer.status),
+            )),
+        }
+    }
+
+    /// Builds the definitions from a `GET /crm/v3/properties/contacts` body.
+    pub fn from_json(body: &Value) -> Properties {
+        let mut by_name = HashMap::new();
+        for p in body.get("results").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(prop) = parse_property(p) {
+                by_name.insert(prop.name.clone(), prop);
+            }
+        }
+        Properties { by_name }
+    }
+
+    /// The definition of `name`, if the account has it.
+    pub fn get(&self, name: &str) -> Option<&Property> {
+        self.by_name.get(name)
+    }
+
+    /// Adds a definition (after creating a custom property).
+    pub fn insert(&mut self, prop: Property) {
+        self.by_name.insert(prop.name.clone(), prop);
+    }
+
+    /// Lifecycle stage ids in stage order.
+    pub fn lifecycle_stages(&self) -> &[String] {
+        self.get("lifecyclestage").map(|p| p.options.as_slice()).unwrap_or(&[])
+    }
+
+    /// The position of a stage in the lifecycle, if it is one.
+    pub fn stage_rank(&self, stage: &str) -> Option<usize> {
+        self.lifecycle_stages().iter().position(|s| s == stage)
+    }
+
+    /// Number of definitions.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Whether no definitions were read.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// Writable property names, sorted (for `discover`).
+    pub fn writable(&self) -> Vec<&Property> {
+        let mut v: Vec<&Property> = self.by_name.values().filter(|p| p.writable).collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+}
+
+/// Creates a custom single-line text property named `name` (needs the
+/// `crm.schemas.contacts.write` scope). An existing one (409) is fine.
+pub fn create_text_property(client: &Client, name: &str) -> Result<Property, HubSpotError> {
+    let body = json!({
+        "name": name,
+        "label": name,
+        "type": "string",
+        "fieldType": "text",
+        "groupName": "contactinformation",
+        "description": "Created by destination-hubspot for a record field with no matching property."
+    });
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    match client.post("/crm/v3/properties/contacts", &bytes)? {
+        Outcome::Done(answer) => Ok(parse_property(&answer.json()).unwrap_or_else(|| text(name))),
+        Outcome::Invalid(answer, _) if answer.status == 409 => Ok(text(name)),
+        Outcome::Invalid(_, reason) => Err(HubSpotError::new(
+            FailureType::Config,
+            format!("creating the custom contact property `{name}` failed: {reason}"),
+        )),
+    }
+}
+
+fn text(name: &str) -> Property {
+    Property {
+        name: name.to_string(),
+        kind: Kind::String,
+        multi: false,
+        options: Vec::new(),
+        labels: Vec::new(),
+        writable: true,
+    }
+}
+
+fn parse_property(p: &Value) -> Option<Property> {
+    let name = p.get("name")?.as_str()?.to_string();
+    let field_type = p.get("fieldType").and_then(Value::as_str).unwrap_or("text");
+    let kind = match p.get("type").and_then(Value::as_str).unwrap_or("string") {
+        "number" => Kind::Number,
+        "bool" => Kind::Bool,
+        "date" => Kind::Date,
+        "datetime" => Kind::DateTime,
+        "enumeration" if field_type == "booleancheckbox" => Kind::Bool,
+        "enumeration" => Kind::Enumeration,
+        _ => Kind::String,
+    };
+    let mut options: Vec<(i64, String, String)> = p
+        .get("options")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            let value = o.get("value")?.as_str()?.to_string();
+            let label = o.get("label").and_then(Value::as_str).unwrap_or(&value).to_string();
+            let order = o.get("displayOrder").and_then(Value::as_i64).unwrap_or(i as i64);
+            Some((order, value, label))
+        })
+        .collect();
+    options.sort_by_key(|o| o.0);
+    let read_only = p.pointer("/modificationMetadata/readOnlyValue").and_then(Value::as_bool) == Some(true)
+        || p.get("calculated").and_then(Value::as_bool) == Some(true);
+    Some(Property {
+        name,
+        kind,
+        multi: kind == Kind::Enumeration && field_type == "checkbox",
+        labels: options.iter().map(|o| o.2.clone()).collect(),
+        options: options.into_iter().map(|o| o.1).collect(),
+        writable: !read_only,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_typed_and_stages_ordered_by_display_order() {
+        let body = json!({"results": [
+            {"name": "email", "type": "string", "fieldType": "text"},
+            {"name": "hs_object_id", "type": "number", "fieldType": "number", "modificationMetadata": {"readOnlyValue": true}},
+            {"name": "score", "type": "number", "fieldType": "calculation_equation", "calculated": true},
+            {"name": "tags", "type": "enumeration", "fieldType": "checkbox", "options": [{"value": "a", "label": "A"}]},
+            {"name": "lifecyclestage", "type": "enumeration", "fieldType": "radio", "options": [
+                {"value": "lead", "label": "Lead", "displayOrder": 1},
+                {"value": "subscriber", "label": "Subscriber", "displayOrder": 0},
+                {"value": "1234", "label": "Custom", "displayOrder": 2}]}
+        ]});
+        let p = Properties::from_json(&body);
+        assert_eq!(p.len(), 5);
+        assert!(!p.get("hs_object_id").unwrap().writable);
+        assert!(!p.get("score").unwrap().writable);
+        assert!(p.get("tags").unwrap().multi);
+        assert_eq!(p.lifecycle_stages(), ["subscriber", "lead", "1234"]);
+        assert_eq!(p.stage_rank("1234"), Some(2));
+        assert_eq!(p.writable().len(), 3);
+    }
+}

@@ -1,0 +1,192 @@
+//! The open batch of one shard worker, and the dedupe: a record for an email
+//! already in the open batch is merged into its entry so that the entry
+//! equals applying both records in input order. Nothing is remembered beyond
+//! the open batch, so memory stays bounded however long the input.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use super::mapping::ContactWrite;
+
+/// HubSpot's batch size limit.
+pub const MAX_BATCH: usize = 100;
+
+/// Where a record came from: its state window, its input line and (only
+/// when a rejected-records file is configured) its data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    pub window: u64,
+    pub line: u64,
+    pub data: Option<Map<String, Value>>,
+}
+
+/// One batch input: the merged write and every record merged into it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub write: ContactWrite,
+    pub origins: Vec<Origin>,
+}
+
+/// How two lifecycle stages for one contact combine, per policy, so that the
+/// merged entry ends where sequential writes would.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StageMerge {
+    /// Only a creating write sets the stage: the first stage wins.
+    First,
+    /// Only forward moves apply: the furthest stage wins (ranks in order).
+    Furthest(Vec<String>),
+    /// Every write applies: the last stage wins.
+    Last,
+}
+
+/// The open batch of one worker.
+pub struct OpenBatch {
+    entries: Vec<Entry>,
+    by_email: HashMap<String, usize>,
+    opened: Option<Instant>,
+    merge: StageMerge,
+}
+
+impl OpenBatch {
+    pub fn new(merge: StageMerge) -> OpenBatch {
+        OpenBatch {
+            entries: Vec::with_capacity(MAX_BATCH),
+            by_email: HashMap::with_capacity(MAX_BATCH),
+            opened: None,
+            merge,
+        }
+    }
+
+    /// Adds a record, merging it into an entry for the same email.
+    pub fn push(&mut self, write: ContactWrite, origin: Origin) {
+        if let Some(&i) = self.by_email.get(&write.email) {
+            let entry = &mut self.entries[i];
+            merge_properties(&mut entry.write.properties, write.properties);
+            entry.write.stage = merge_stage(&self.merge, entry.write.stage.take(), write.stage);
+            entry.origins.push(origin);
+            return;
+        }
+        self.opened.get_or_insert_with(Instant::now);
+        self.by_email.insert(write.email.clone(), self.entries.len());
+        self.entries.push(Entry {
+            write,
+            origins: vec![origin],
+        });
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.entries.len() >= MAX_BATCH
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// When the oldest entry arrived.
+    pub fn opened(&self) -> Option<Instant> {
+        self.opened
+    }
+
+    /// Takes the entries out, leaving an empty batch.
+    pub fn take(&mut self) -> Vec<Entry> {
+        self.by_email.clear();
+        self.opened = None;
+        std::mem::replace(&mut self.entries, Vec::with_capacity(MAX_BATCH))
+    }
+}
+
+/// Later values win; new names are added.
+fn merge_properties(into: &mut Vec<(String, String)>, later: Vec<(String, String)>) {
+    for (k, v) in later {
+        match into.iter_mut().find(|(name, _)| *name == k) {
+            Some(slot) => slot.1 = v,
+            None => into.push((k, v)),
+        }
+    }
+}
+
+fn merge_stage(merge: &StageMerge, earlier: Option<String>, later: Option<String>) -> Option<String> {
+    match (earlier, later) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => Some(match merge {
+            StageMerge::First => a,
+            StageMerge::Last => b,
+            StageMerge::Furthest(order) => {
+                let rank = |s: &str| order.iter().position(|o| o == s);
+                if rank(&b) > rank(&a) {
+                    b
+                } else {
+                    a
+                }
+            }
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(email: &str, props: &[(&str, &str)], stage: Option<&str>) -> ContactWrite {
+        ContactWrite {
+            email: email.into(),
+            properties: props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            stage: stage.map(str::to_string),
+        }
+    }
+
+    fn origin(line: u64) -> Origin {
+        Origin { window: 0, line, data: None }
+    }
+
+    #[test]
+    fn last_write_wins_per_property_and_keeps_earlier_ones() {
+        let mut b = OpenBatch::new(StageMerge::Last);
+        b.push(write("a@x.io", &[("firstname", "A"), ("city", "Oslo")], None), origin(1));
+        b.push(write("b@x.io", &[("firstname", "B")], None), origin(2));
+        b.push(write("a@x.io", &[("firstname", "Ann"), ("phone", "1")], None), origin(3));
+        assert_eq!(b.len(), 2);
+        let entries = b.take();
+        assert_eq!(entries[0].write.properties, vec![
+            ("firstname".to_string(), "Ann".to_string()),
+            ("city".to_string(), "Oslo".to_string()),
+            ("phone".to_string(), "1".to_string()),
+        ]);
+        assert_eq!(entries[0].origins.iter().map(|o| o.line).collect::<Vec<_>>(), vec![1, 3]);
+        assert!(b.is_empty() && b.opened().is_none());
+    }
+
+    #[test]
+    fn stage_merge_follows_the_policy() {
+        let order = vec!["subscriber".to_string(), "lead".to_string(), "customer".to_string()];
+        for (merge, want) in [
+            (StageMerge::First, "customer"),
+            (StageMerge::Last, "lead"),
+            (StageMerge::Furthest(order), "customer"),
+        ] {
+            let mut b = OpenBatch::new(merge.clone());
+            b.push(write("a@x.io", &[], Some("customer")), origin(1));
+            b.push(write("a@x.io", &[], None), origin(2));
+            b.push(write("a@x.io", &[], Some("lead")), origin(3));
+            assert_eq!(b.take()[0].write.stage.as_deref(), Some(want), "{merge:?}");
+        }
+    }
+
+    #[test]
+    fn full_at_one_hundred_distinct_emails() {
+        let mut b = OpenBatch::new(StageMerge::Last);
+        for i in 0..99 {
+            b.push(write(&format!("{i}@x.io"), &[], None), origin(i));
+        }
+        b.push(write("0@x.io", &[], None), origin(100));
+        assert!(!b.is_full());
+        b.push(write("new@x.io", &[], None), origin(101));
+        assert!(b.is_full());
+    }
+}

@@ -1,0 +1,446 @@
+//! Mapping: one Airbyte record becomes one contact write — the matching key
+//! (email, trimmed and lower-cased), the properties in the string formats
+//! HubSpot accepts, and the lifecycle stage it asks for — or a typed
+//! rejection, before any network call.
+//!
+//! Rules (documented in the README's configuration reference):
+//! - `_airbyte_*` fields are never sent; `property_mapping` renames fields
+//!   (dotted keys read inside nested objects).
+//! - strings are sent as they are; numbers without float noise; booleans as
+//!   "true"/"false"; arrays of scalars joined with ";" (multi-select);
+//!   objects and nested arrays are sent as compact JSON text to string
+//!   properties and rejected for any other type.
+//! - values are checked against the property definitions: unknown,
+//!   read-only, enumeration options, number/bool/date/datetime formats.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::config::{Config, NullPolicy, UnknownProperties};
+use crate::hubspot::errors::RejectReason;
+use crate::hubspot::properties::{Kind, Properties, Property};
+
+/// A record ready to be written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactWrite {
+    /// Trimmed, lower-cased email: the matching key.
+    pub email: String,
+    /// Properties to set, without `lifecyclestage` (sorted by name).
+    pub properties: Vec<(String, String)>,
+    /// The lifecycle stage the record (or the config) asks for.
+    pub stage: Option<String>,
+}
+
+/// The outcome of mapping one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mapped {
+    pub result: Result<ContactWrite, RejectReason>,
+    /// Fields dropped because no property has their name (policy `drop`).
+    pub dropped: Vec<String>,
+}
+
+/// Turns records into contact writes under one configuration.
+pub struct Mapper<'a> {
+    config: &'a Config,
+    properties: &'a Properties,
+    email_field: Vec<String>,
+}
+
+impl<'a> Mapper<'a> {
+    pub fn new(config: &'a Config, properties: &'a Properties, email_field: Vec<String>) -> Mapper<'a> {
+        Mapper {
+            config,
+            properties,
+            email_field,
+        }
+    }
+
+    /// Maps one record's data.
+    pub fn map(&self, data: &Map<String, Value>) -> Mapped {
+        let mut dropped = Vec::new();
+        let result = self.map_inner(data, &mut dropped);
+        Mapped { result, dropped }
+    }
+
+    fn map_inner(&self, data: &Map<String, Value>, dropped: &mut Vec<String>) -> Result<ContactWrite, RejectReason> {
+        let email = match lookup(data, &self.email_field) {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_lowercase(),
+            _ => return Err(RejectReason::NoEmail),
+        };
+        if !plausible_email(&email) {
+            return Err(RejectReason::InvalidEmail);
+        }
+        // Collect (property, value) pairs: mapped paths first, then the
+        // remaining top-level fields under their own names.
+        let mut fields: BTreeMap<String, &Value> = BTreeMap::new();
+        let mut consumed: Vec<&str> = Vec::new();
+        for (path, target) in &self.config.property_mapping {
+            if let Some(v) = lookup(data, path) {
+                fields.insert(target.clone(), v);
+            }
+            if path.len() == 1 {
+                consumed.push(path[0].as_str());
+            }
+        }
+        let email_top = self.email_field.first().map(String::as_str).unwrap_or("email");
+        for (k, v) in data {
+            if k.starts_with("_airbyte_") || k == email_top || consumed.contains(&k.as_str()) {
+                continue;
+            }
+            if self.config.property_mapping.iter().any(|(p, _)| p.first() == Some(k)) {
+                continue; // a nested field of it is mapped; the object itself is not a property
+            }
+            fields.entry(k.clone()).or_insert(v);
+        }
+        fields.remove("email");
+        let mut properties = Vec::with_capacity(fields.len() + 1);
+        let mut stage = None;
+        for (name, value) in fields {
+            if value.is_null() {
+                match self.config.null_values {
+                    NullPolicy::Ignore => continue,
+                    NullPolicy::Clear => {}
+                }
+            }
+            let Some(prop) = self.properties.get(&name) else {
+                match self.config.unknown_properties {
+                    UnknownProperties::Reject => return Err(RejectReason::UnknownProperty(name)),
+                    // `create` properties are created before mapping starts;
+                    // one still unknown here is reported like `drop`.
+                    UnknownProperties::Drop | UnknownProperties::Create => {
+                        dropped.push(name);
+                        continue;
+                    }
+                }
+            };
+            if !prop.writable {
+                return Err(RejectReason::ReadOnlyProperty(name));
+            }
+            let text = if value.is_null() { String::new() } else { normalise(prop, value)? };
+            if name == "lifecyclestage" {
+                stage = Some(text);
+            } else {
+                properties.push((name, text));
+            }
+        }
+        properties.push(("email".to_string(), email.clone()));
+        if stage.is_none() {
+            stage = self.config.lifecycle_stage.clone();
+        }
+        Ok(ContactWrite {
+            email,
+            properties,
+            stage,
+        })
+    }
+}
+
+/// Reads a (possibly dotted) field path.
+fn lookup<'v>(data: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
+    let (first, rest) = path.split_first()?;
+    let mut v = data.get(first)?;
+    for key in rest {
+        v = v.as_object()?.get(key)?;
+    }
+    Some(v)
+}
+
+/// A cheap local syntax check; HubSpot's own check (TLDs…) is stricter and
+/// caught by the batch layer.
+pub fn plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+        && email.len() <= 254
+}
+
+/// Renders a JSON value in the format `prop` accepts.
+pub fn normalise(prop: &Property, value: &Value) -> Result<String, RejectReason> {
+    let bad = |why: &str| RejectReason::InvalidValue(format!("{}: {why}", prop.name));
+    match prop.kind {
+        Kind::String => Ok(match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => number(n),
+            Value::Bool(b) => b.to_string(),
+            Value::Array(items) if items.iter().all(is_scalar) => join(items),
+            other => other.to_string(),
+        }),
+        Kind::Number => match value {
+            Value::Number(n) => Ok(number(n)),
+            Value::String(s) => {
+                let t = s.trim();
+                match t.parse::<f64>() {
+                    Ok(f) if f.is_finite() => Ok(if t.contains(['e', 'E']) { render_f64(f) } else { t.trim_start_matches('+').to_string() }),
+                    _ => Err(bad("not a number")),
+                }
+            }
+            _ => Err(bad("expected a number")),
+        },
+        Kind::Bool => match value {
+            Value::Bool(b) => Ok(b.to_string()),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Ok("true".into()),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Ok("false".into()),
+            _ => Err(bad("expected true or false")),
+        },
+        Kind::Date => match value {
+            Value::String(s) => date(s.trim()).ok_or_else(|| bad("expected a date YYYY-MM-DD (or a datetime at midnight UTC)")),
+            Value::Number(n) => match n.as_i64() {
+                Some(ms) if ms % 86_400_000 == 0 => Ok(ms.to_string()),
+                _ => Err(bad("epoch milliseconds for a date must be midnight UTC")),
+            },
+            _ => Err(bad("expected a date")),
+        },
+        Kind::DateTime => match value {
+            Value::String(s) if datetime(s.trim()) => Ok(s.trim().to_string()),
+            Value::String(s) if date(s.trim()).is_some() => Ok(format!("{}T00:00:00Z", s.trim())),
+            Value::Number(n) => n.as_i64().filter(|ms| *ms >= 0).map(|ms| ms.to_string()).ok_or_else(|| bad("expected epoch milliseconds")),
+            _ => Err(bad("expected an ISO 8601 datetime or epoch milliseconds")),
+        },
+        Kind::Enumeration => {
+            let values: Vec<String> = match value {
+                Value::Array(items) if prop.multi && items.iter().all(is_scalar) => items.iter().map(scalar).collect(),
+                Value::String(s) if prop.multi => s.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                v if is_scalar(v) => vec![scalar(v)],
+                _ => return Err(bad("expected an option value")),
+            };
+            let mut out = Vec::with_capacity(values.len());
+            for v in values {
+                out.push(option(prop, &v).ok_or_else(|| {
+                    RejectReason::InvalidOption(format!("{}: `{v}` is not one of the property's options", prop.name))
+                })?);
+            }
+            Ok(out.join(";"))
+        }
+    }
+}
+
+/// The option value matching `v` exactly, else by value or label ignoring case.
+fn option(prop: &Property, v: &str) -> Option<String> {
+    if prop.options.iter().any(|o| o == v) {
+        return Some(v.to_string());
+    }
+    prop.options
+        .iter()
+        .zip(&prop.labels)
+        .find(|(o, l)| o.eq_ignore_ascii_case(v) || l.eq_ignore_ascii_case(v))
+        .map(|(o, _)| o.clone())
+}
+
+fn is_scalar(v: &Value) -> bool {
+    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => number(n),
+        other => other.to_string(),
+    }
+}
+
+fn join(items: &[Value]) -> String {
+    items.iter().map(scalar).collect::<Vec<_>>().join(";")
+}
+
+/// Numbers without float noise: integral floats lose their ".0".
+fn number(n: &serde_json::Number) -> String {
+    if n.is_i64() || n.is_u64() {
+        return n.to_string();
+    }
+    render_f64(n.as_f64().unwrap_or(0.0))
+}
+
+fn render_f64(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 9.0e15 {
+        format!("{}", f as i64)
+    } else {
+        // Rust's Display is the shortest round-trip form, never exponent-y.
+        format!("{f}")
+    }
+}
+
+/// `YYYY-MM-DD`, or a datetime at exactly midnight UTC, as `YYYY-MM-DD`.
+fn date(s: &str) -> Option<String> {
+    let day = s.get(..10)?;
+    if !valid_ymd(day) {
+        return None;
+    }
+    let rest = &s[10..];
+    let midnight = ["", "T00:00:00Z", "T00:00:00.000Z", "T00:00:00+00:00", "T00:00Z", " 00:00:00"];
+    midnight.contains(&rest).then(|| day.to_string())
+}
+
+fn valid_ymd(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r).filter(|p| p.bytes().all(|c| c.is_ascii_digit())).and_then(|p| p.parse::<u32>().ok());
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    (1..=12).contains(&m) && d >= 1 && d <= days[(m - 1) as usize]
+}
+
+/// ISO 8601 datetime: date, 'T', hh:mm[:ss[.fff]], and Z or ±hh:mm.
+fn datetime(s: &str) -> bool {
+    let Some((day, time)) = s.split_once('T') else {
+        return false;
+    };
+    if !valid_ymd(day) {
+        return false;
+    }
+    let (clock, zone_ok) = if let Some(c) = time.strip_suffix('Z') {
+        (c, true)
+    } else if let Some(at) = time.rfind(['+', '-']) {
+        let zone = &time[at + 1..];
+        (&time[..at], zone.len() == 5 && zone.as_bytes()[2] == b':')
+    } else {
+        return false;
+    };
+    let clock = clock.split('.').next().unwrap_or_default();
+    let parts: Vec<&str> = clock.split(':').collect();
+    zone_ok
+        && (2..=3).contains(&parts.len())
+        && parts.iter().all(|p| p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()))
+        && parts[0] < "24"
+        && parts[1] < "60"
+        && parts.get(2).is_none_or(|s| *s < "61")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn props() -> Properties {
+        Properties::from_json(&json!({"results": [
+            {"name": "email", "type": "string", "fieldType": "text"},
+            {"name": "firstname", "type": "string", "fieldType": "text"},
+            {"name": "city", "type": "string", "fieldType": "text"},
+            {"name": "age", "type": "number", "fieldType": "number"},
+            {"name": "vip", "type": "bool", "fieldType": "booleancheckbox"},
+            {"name": "birthday", "type": "date", "fieldType": "date"},
+            {"name": "seen_at", "type": "datetime", "fieldType": "date"},
+            {"name": "tags", "type": "enumeration", "fieldType": "checkbox", "options": [{"value": "a", "label": "Alpha"}, {"value": "b", "label": "Beta"}]},
+            {"name": "hs_object_id", "type": "number", "fieldType": "number", "modificationMetadata": {"readOnlyValue": true}},
+            {"name": "lifecyclestage", "type": "enumeration", "fieldType": "radio", "options": [{"value": "lead", "label": "Lead"}, {"value": "customer", "label": "Customer"}]}
+        ]}))
+    }
+
+    fn config(extra: Value) -> Config {
+        let mut base = json!({"access_token": "t"});
+        base.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        Config::from_value(&base).unwrap()
+    }
+
+    fn map(config: &Config, data: Value) -> Mapped {
+        let p = props();
+        let m = Mapper::new(config, &p, vec!["email".into()]);
+        m.map(data.as_object().unwrap())
+    }
+
+    #[test]
+    fn email_is_trimmed_and_lowercased_and_airbyte_fields_skipped() {
+        let c = config(json!({}));
+        let w = map(&c, json!({"email": "  Ann@Example.COM ", "firstname": "Ann", "_airbyte_ab_id": "x"})).result.unwrap();
+        assert_eq!(w.email, "ann@example.com");
+        assert_eq!(w.properties, vec![("firstname".into(), "Ann".into()), ("email".into(), "ann@example.com".into())]);
+    }
+
+    #[test]
+    fn missing_or_bad_email_is_rejected() {
+        let c = config(json!({}));
+        assert_eq!(map(&c, json!({"firstname": "x"})).result, Err(RejectReason::NoEmail));
+        assert_eq!(map(&c, json!({"email": 5})).result, Err(RejectReason::NoEmail));
+        assert_eq!(map(&c, json!({"email": "nope"})).result, Err(RejectReason::InvalidEmail));
+        assert_eq!(map(&c, json!({"email": "a b@x.io"})).result, Err(RejectReason::InvalidEmail));
+    }
+
+    #[test]
+    fn values_are_normalised_per_type() {
+        let c = config(json!({}));
+        let w = map(&c, json!({"email": "a@x.io", "age": 42.0, "vip": "TRUE", "birthday": "2020-02-29T00:00:00Z",
+            "seen_at": 1700000000123u64, "tags": ["alpha", "b"], "city": ["x", 1]})).result.unwrap();
+        let get = |k: &str| w.properties.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+        assert_eq!(get("age"), "42");
+        assert_eq!(get("vip"), "true");
+        assert_eq!(get("birthday"), "2020-02-29");
+        assert_eq!(get("seen_at"), "1700000000123");
+        assert_eq!(get("tags"), "a;b");
+        assert_eq!(get("city"), "x;1");
+    }
+
+    #[test]
+    fn values_that_cannot_be_normalised_are_rejected_with_the_property() {
+        let c = config(json!({}));
+        for (data, code) in [
+            (json!({"email": "a@x.io", "age": "many"}), "invalid_value"),
+            (json!({"email": "a@x.io", "vip": "yes"}), "invalid_value"),
+            (json!({"email": "a@x.io", "birthday": "2021-02-29"}), "invalid_value"),
+            (json!({"email": "a@x.io", "birthday": 1700000000123u64}), "invalid_value"),
+            (json!({"email": "a@x.io", "seen_at": "yesterday"}), "invalid_value"),
+            (json!({"email": "a@x.io", "tags": ["a", "zeta"]}), "invalid_option"),
+            (json!({"email": "a@x.io", "hs_object_id": "5"}), "read_only_property"),
+        ] {
+            let r = map(&c, data.clone()).result.unwrap_err();
+            assert_eq!(r.code(), code, "{data}");
+        }
+    }
+
+    #[test]
+    fn unknown_properties_follow_the_policy() {
+        let drop = config(json!({}));
+        let m = map(&drop, json!({"email": "a@x.io", "shoe": 9}));
+        assert!(m.result.is_ok());
+        assert_eq!(m.dropped, vec!["shoe"]);
+        let reject = config(json!({"unknown_properties": "reject"}));
+        assert_eq!(map(&reject, json!({"email": "a@x.io", "shoe": 9})).result, Err(RejectReason::UnknownProperty("shoe".into())));
+    }
+
+    #[test]
+    fn null_policy_ignores_or_clears() {
+        let ignore = config(json!({}));
+        let w = map(&ignore, json!({"email": "a@x.io", "firstname": null})).result.unwrap();
+        assert!(!w.properties.iter().any(|(k, _)| k == "firstname"));
+        let clear = config(json!({"null_values": "clear"}));
+        let w = map(&clear, json!({"email": "a@x.io", "firstname": null})).result.unwrap();
+        assert!(w.properties.contains(&("firstname".into(), String::new())));
+    }
+
+    #[test]
+    fn mapping_renames_and_reads_nested_fields() {
+        let c = config(json!({"property_mapping": {"name": "firstname", "address.city": "city"}}));
+        let w = map(&c, json!({"email": "a@x.io", "name": "Ann", "address": {"city": "Oslo", "zip": "1"}})).result.unwrap();
+        assert!(w.properties.contains(&("firstname".into(), "Ann".into())));
+        assert!(w.properties.contains(&("city".into(), "Oslo".into())));
+        assert!(!w.properties.iter().any(|(k, _)| k == "address" || k == "name"));
+    }
+
+    #[test]
+    fn lifecycle_stage_comes_from_the_record_or_the_config() {
+        let c = config(json!({"lifecycle_stage": "lead"}));
+        assert_eq!(map(&c, json!({"email": "a@x.io"})).result.unwrap().stage.as_deref(), Some("lead"));
+        assert_eq!(map(&c, json!({"email": "a@x.io", "lifecyclestage": "Customer"})).result.unwrap().stage.as_deref(), Some("customer"));
+        assert_eq!(map(&c, json!({"email": "a@x.io", "lifecyclestage": "boss"})).result.unwrap_err().code(), "invalid_option");
+    }
+
+    #[test]
+    fn datetime_shapes() {
+        assert!(datetime("2024-01-02T03:04:05Z"));
+        assert!(datetime("2024-01-02T03:04:05.123+02:00"));
+        assert!(datetime("2024-01-02T03:04Z"));
+        assert!(!datetime("2024-01-02 03:04:05"));
+        assert!(!datetime("2024-13-02T03:04:05Z"));
+    }
+}

@@ -1,0 +1,170 @@
+//! The send stage: one batch of merged contact writes goes to HubSpot under
+//! the lifecycle stage policy, with as few calls as the policy allows.
+//!
+//! | policy | calls per batch |
+//! |---|---|
+//! | no stage anywhere in the batch | 1 upsert |
+//! | `new_contacts_only` | 1 upsert, + 1 update setting the stage on the contacts the upsert created (`new: true`) |
+//! | `forward_only` | 1 read of current stages + 1 upsert carrying the stage only where it moves forward |
+//! | `force` | as `forward_only`, backward moves are cleared in the upsert, + 1 update setting them |
+//!
+//! HubSpot applies a batch's inputs in no promised order, so a clear and a
+//! set for one contact go in separate requests.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use super::mapping::ContactWrite;
+use crate::config::LifecyclePolicy;
+use crate::hubspot::batch::{self, Calls, Input, Mode, Written};
+use crate::hubspot::client::{Client, Outcome};
+use crate::hubspot::errors::{HubSpotError, RejectReason};
+
+/// Sends batches under one lifecycle policy.
+pub struct Sender<'a> {
+    pub client: &'a Client,
+    pub policy: LifecyclePolicy,
+    /// Lifecycle stage ids in order.
+    pub stages: &'a [String],
+}
+
+impl Sender<'_> {
+    /// Writes the batch; one result per write, in order.
+    pub fn send(&self, writes: &[&ContactWrite], calls: &mut Calls) -> Result<Vec<Written>, HubSpotError> {
+        let staged = writes.iter().any(|w| w.stage.is_some());
+        if !staged {
+            let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
+            return batch::write(self.client, Mode::UpsertByEmail, &inputs, calls);
+        }
+        match self.policy {
+            LifecyclePolicy::NewContactsOnly => self.new_only(writes, calls),
+            LifecyclePolicy::ForwardOnly | LifecyclePolicy::Force => self.with_current(writes, calls),
+        }
+    }
+
+    fn new_only(&self, writes: &[&ContactWrite], calls: &mut Calls) -> Result<Vec<Written>, HubSpotError> {
+        let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
+        let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs, calls)?;
+        let mut follow = Vec::new();
+        for (i, (w, r)) in writes.iter().zip(&results).enumerate() {
+            if let (Written::Ok { created: true, id }, Some(stage)) = (r, w.stage.as_deref()) {
+                if !stage.is_empty() {
+                    follow.push((i, id.clone(), stage.to_string()));
+                }
+            }
+        }
+        self.set_stages(follow, &mut results, calls)?;
+        Ok(results)
+    }
+
+    fn with_current(&self, writes: &[&ContactWrite], calls: &mut Calls) -> Result<Vec<Written>, HubSpotError> {
+        let emails: Vec<&str> = writes.iter().filter(|w| w.stage.is_some()).map(|w| w.email.as_str()).collect();
+        let current = read_stages(self.client, &emails, calls)?;
+        let rank = |s: &str| self.stages.iter().position(|x| x == s);
+        let mut inputs = Vec::with_capacity(writes.len());
+        let mut backward = Vec::new();
+        for (i, w) in writes.iter().enumerate() {
+            let Some(stage) = w.stage.as_deref() else {
+                inputs.push(input(w, None));
+                continue;
+            };
+            let force = self.policy == LifecyclePolicy::Force;
+            let set = match current.get(&w.email) {
+                None => Some(stage), // a new contact takes any stage
+                Some((_, cur)) if cur == stage => None,
+                Some((_, cur)) if cur.is_empty() => Some(stage),
+                Some(_) if stage.is_empty() => force.then_some(""),
+                Some((id, cur)) => {
+                    if rank(stage) > rank(cur) {
+                        Some(stage)
+                    } else if force {
+                        backward.push((i, Some(id.clone()), stage.to_string()));
+                        Some("")
+                    } else {
+                        None
+                    }
+                }
+            };
+            inputs.push(input(w, set));
+        }
+        let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs, calls)?;
+        self.set_stages(backward, &mut results, calls)?;
+        Ok(results)
+    }
+
+    /// Sets `stage` on contacts by id in one update; an input that fails
+    /// turns its (otherwise written) record into a lifecycle rejection.
+    fn set_stages(&self, todo: Vec<(usize, Option<String>, String)>, results: &mut [Written], calls: &mut Calls) -> Result<(), HubSpotError> {
+        let mut inputs = Vec::new();
+        let mut owners = Vec::new();
+        for (i, id, stage) in todo {
+            if !matches!(results[i], Written::Ok { .. }) {
+                continue;
+            }
+            match id {
+                Some(id) => {
+                    inputs.push(Input { id, properties: vec![("lifecyclestage".into(), stage)] });
+                    owners.push(i);
+                }
+                None => results[i] = Written::Rejected(RejectReason::LifecycleRule("written, but HubSpot's answer did not name the contact, so its stage was not set".into())),
+            }
+        }
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let outcome = batch::write(self.client, Mode::UpdateById, &inputs, calls)?;
+        for (i, r) in owners.into_iter().zip(outcome) {
+            if let Written::Rejected(why) = r {
+                results[i] = Written::Rejected(RejectReason::LifecycleRule(format!("written, but setting the stage failed: {why}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn input(w: &ContactWrite, stage: Option<&str>) -> Input {
+    let mut properties = w.properties.clone();
+    if let Some(s) = stage {
+        properties.push(("lifecyclestage".to_string(), s.to_string()));
+    }
+    Input { id: w.email.clone(), properties }
+}
+
+/// Current (id, lifecyclestage) of existing contacts by email. A refused
+/// read is narrowed by halves; an email HubSpot can't read counts as new
+/// (the upsert then reports its real problem).
+fn read_stages(client: &Client, emails: &[&str], calls: &mut Calls) -> Result<HashMap<String, (String, String)>, HubSpotError> {
+    let mut found = HashMap::new();
+    let mut pending = vec![emails.to_vec()];
+    while let Some(group) = pending.pop() {
+        if group.is_empty() {
+            continue;
+        }
+        let body = json!({
+            "idProperty": "email",
+            "properties": ["email", "lifecyclestage"],
+            "inputs": group.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
+        });
+        calls.requests += 1;
+        match client.post("/crm/v3/objects/contacts/batch/read", &serde_json::to_vec(&body).unwrap_or_default())? {
+            Outcome::Done(answer) => {
+                for r in answer.json().get("results").and_then(Value::as_array).into_iter().flatten() {
+                    let id = r.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let email = r.pointer("/properties/email").and_then(Value::as_str).unwrap_or_default().to_lowercase();
+                    let stage = r.pointer("/properties/lifecyclestage").and_then(Value::as_str).unwrap_or_default().to_string();
+                    if !email.is_empty() {
+                        found.insert(email, (id, stage));
+                    }
+                }
+            }
+            Outcome::Invalid(..) if group.len() > 1 => {
+                let (a, b) = group.split_at(group.len() / 2);
+                pending.push(a.to_vec());
+                pending.push(b.to_vec());
+            }
+            Outcome::Invalid(..) => {}
+        }
+    }
+    Ok(found)
+}

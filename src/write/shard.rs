@@ -1,0 +1,254 @@
+//! Routing and the shard workers. Each record goes to worker
+//! `hash(email) % W`, so one contact's writes are never in flight twice and
+//! stay in input order. A worker owns one open batch and sends it when it is
+//! full, when a state waits and its input has gone quiet, when it has waited
+//! too long, and at the end. Channels are bounded: memory doesn't grow with
+//! the input.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use super::batcher::{OpenBatch, Origin, StageMerge, MAX_BATCH};
+use super::checkpoint::Checkpoint;
+use super::mapping::ContactWrite;
+use super::rejects::Rejects;
+use super::send::Sender;
+use crate::config::LifecyclePolicy;
+use crate::hubspot::batch::{Calls, Written};
+use crate::hubspot::{Client, HubSpotError};
+use crate::protocol::Output;
+
+/// Flush timing.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// A waiting state flushes a worker whose input was quiet this long.
+    pub quiet: Duration,
+    /// Any open batch is flushed after this much quiet.
+    pub idle: Duration,
+    /// A waiting state flushes a batch open this long, quiet or not.
+    pub max_age: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            quiet: Duration::from_millis(300),
+            idle: Duration::from_secs(5),
+            max_age: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Counters every worker adds to.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub created: AtomicU64,
+    pub updated: AtomicU64,
+    pub records_written: AtomicU64,
+    pub batches: AtomicU64,
+    pub requests: AtomicU64,
+}
+
+/// What the workers share.
+pub struct Shared {
+    pub client: Client,
+    pub stages: Vec<String>,
+    pub policy: LifecyclePolicy,
+    pub checkpoint: Checkpoint,
+    pub rejects: Rejects,
+    pub out: Arc<Output>,
+    pub counters: Counters,
+    pub timing: Timing,
+    failed: AtomicBool,
+    failure: Mutex<Option<HubSpotError>>,
+}
+
+impl Shared {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(client: Client, stages: Vec<String>, policy: LifecyclePolicy, rejects: Rejects, out: Arc<Output>, timing: Timing) -> Shared {
+        Shared {
+            client,
+            stages,
+            policy,
+            checkpoint: Checkpoint::new(),
+            rejects,
+            out,
+            counters: Counters::default(),
+            timing,
+            failed: AtomicBool::new(false),
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// Records the first fatal error and stops all state emission.
+    pub fn fail(&self, e: HubSpotError) {
+        self.checkpoint.stop();
+        let mut slot = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(e);
+        self.failed.store(true, Ordering::SeqCst);
+    }
+
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    /// The fatal error, if any.
+    pub fn failure(&self) -> Option<HubSpotError> {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+enum Msg {
+    Record(ContactWrite, Origin),
+}
+
+/// The router and its workers.
+pub struct Shards {
+    senders: Vec<SyncSender<Msg>>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Shards {
+    /// Starts `workers` threads.
+    pub fn start(workers: usize, shared: Arc<Shared>) -> Shards {
+        let merge = match shared.policy {
+            LifecyclePolicy::NewContactsOnly => StageMerge::First,
+            LifecyclePolicy::ForwardOnly => StageMerge::Furthest(shared.stages.clone()),
+            LifecyclePolicy::Force => StageMerge::Last,
+        };
+        let mut senders = Vec::with_capacity(workers);
+        let mut handles = Vec::with_capacity(workers);
+        for n in 0..workers.max(1) {
+            let (tx, rx) = sync_channel(MAX_BATCH * 2);
+            let shared = shared.clone();
+            let merge = merge.clone();
+            let handle = thread::Builder::new()
+                .name(format!("shard-{n}"))
+                .spawn(move || run_worker(rx, &shared, merge))
+                .expect("spawning a worker thread");
+            senders.push(tx);
+            handles.push(handle);
+        }
+        Shards { senders, handles }
+    }
+
+    /// Routes a record to its worker (blocks while that worker is full).
+    pub fn route(&self, write: ContactWrite, origin: Origin) {
+        let shard = (fnv1a(write.email.as_bytes()) % self.senders.len() as u64) as usize;
+        // A send fails only if the worker ended, which it does only after a
+        // fatal error; the record is then left unacknowledged, like all after it.
+        let _ = self.senders[shard].send(Msg::Record(write, origin));
+    }
+
+    /// Ends the input: workers flush what they hold and stop.
+    pub fn finish(self) {
+        drop(self.senders);
+        for h in self.handles {
+            let _ = h.join();
+        }
+    }
+}
+
+/// FNV-1a: a stable, cheap hash, the same in every run.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn run_worker(rx: Receiver<Msg>, shared: &Shared, merge: StageMerge) {
+    let mut batch = OpenBatch::new(merge);
+    let mut last_input = Instant::now();
+    let tick = shared.timing.quiet.min(Duration::from_millis(100)).max(Duration::from_millis(1));
+    loop {
+        match rx.recv_timeout(tick) {
+            Ok(Msg::Record(write, origin)) => {
+                last_input = Instant::now();
+                if shared.failed() {
+                    continue; // drain: nothing more is sent after a fatal error
+                }
+                batch.push(write, origin);
+                if batch.is_full() {
+                    flush(&mut batch, shared);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if batch.is_empty() || shared.failed() {
+                    continue;
+                }
+                let quiet = last_input.elapsed();
+                let waiting = shared.checkpoint.waiting();
+                let age = batch.opened().map(|t| t.elapsed()).unwrap_or_default();
+                if (waiting && (quiet >= shared.timing.quiet || age >= shared.timing.max_age)) || quiet >= shared.timing.idle {
+                    flush(&mut batch, shared);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                if !batch.is_empty() && !shared.failed() {
+                    flush(&mut batch, shared);
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Sends the open batch and settles every record in it.
+fn flush(batch: &mut OpenBatch, shared: &Shared) {
+    let entries = batch.take();
+    let writes: Vec<&ContactWrite> = entries.iter().map(|e| &e.write).collect();
+    let sender = Sender {
+        client: &shared.client,
+        policy: shared.policy,
+        stages: &shared.stages,
+    };
+    let mut calls = Calls::default();
+    let result = sender.send(&writes, &mut calls);
+    let c = &shared.counters;
+    c.requests.fetch_add(calls.requests, Ordering::Relaxed);
+    c.batches.fetch_add(1, Ordering::Relaxed);
+    match result {
+        Ok(results) => {
+            for (entry, written) in entries.iter().zip(results) {
+                match written {
+                    Written::Ok { created, .. } => {
+                        if created {
+                            c.created.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            c.updated.fetch_add(1, Ordering::Relaxed);
+                        }
+                        c.records_written.fetch_add(entry.origins.len() as u64, Ordering::Relaxed);
+                        for o in &entry.origins {
+                            shared.checkpoint.settle(o.window, true, &shared.out);
+                        }
+                    }
+                    Written::Rejected(reason) => {
+                        for o in &entry.origins {
+                            shared.rejects.record(o.line, Some(&entry.write.email), o.data.as_ref(), &reason, &shared.out);
+                            shared.checkpoint.settle(o.window, false, &shared.out);
+                        }
+                    }
+                }
+            }
+        }
+        Err(e) => shared.fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_hash_is_stable() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a@x.io"), fnv1a(b"a@x.io"));
+        assert_ne!(fnv1a(b"a@x.io"), fnv1a(b"b@x.io"));
+    }
+}
