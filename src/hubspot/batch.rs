@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::client::{Client, Outcome};
-use super::errors::{property_problems, reason_from_body, truncate, HubSpotError, RejectReason};
+use super::errors::{property_problems, PropertyProblem, reason_from_body, truncate, HubSpotError, RejectReason};
 
 /// Upsert by email, or update by record id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,27 +183,26 @@ fn error_trace_ids(e: &Value) -> Vec<String> {
 fn narrow(inputs: &[Input], group: &[usize], body: &Value) -> (Vec<(usize, RejectReason)>, Vec<usize>, Vec<usize>) {
     let message = body.get("message").and_then(Value::as_str).unwrap_or_default();
     let problems = property_problems(message);
+    let value_of = |i: usize, name: &str| -> Option<&str> {
+        if name == "email" {
+            Some(inputs[i].id.as_str())
+        } else {
+            inputs[i].properties.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        }
+    };
+    let certain = |i: usize, p: &PropertyProblem| {
+        value_of(i, &p.name).is_some_and(|v| matches!(p.code.as_str(), "PROPERTY_DOESNT_EXIST" | "READ_ONLY_VALUE") || quotes(&p.message, v))
+    };
+    // A problem that names its input certainly clears the others of it
+    // (HubSpot details only the first bad input; a resend finds the next).
+    let pinned: Vec<bool> = problems.iter().map(|p| group.iter().any(|&i| certain(i, p))).collect();
     let mut guilty = Vec::new();
     let mut suspects = Vec::new();
     let mut rest = Vec::new();
-    'inputs: for &i in group {
-        let mut suspect = false;
-        for p in &problems {
-            let value = if p.name == "email" {
-                Some(inputs[i].id.as_str())
-            } else {
-                inputs[i].properties.iter().find(|(k, _)| *k == p.name).map(|(_, v)| v.as_str())
-            };
-            let Some(value) = value else { continue };
-            let certain = matches!(p.code.as_str(), "PROPERTY_DOESNT_EXIST" | "READ_ONLY_VALUE")
-                || quotes(&p.message, value);
-            if certain {
-                guilty.push((i, p.reason()));
-                continue 'inputs;
-            }
-            suspect = true;
-        }
-        if suspect {
+    for &i in group {
+        if let Some(p) = problems.iter().find(|p| certain(i, p)) {
+            guilty.push((i, p.reason()));
+        } else if problems.iter().zip(&pinned).any(|(p, &pinned)| !pinned && value_of(i, &p.name).is_some()) {
             suspects.push(i);
         } else {
             rest.push(i);
