@@ -110,7 +110,7 @@ impl Output {
 
     /// A STATE message: the state as received, plus `destinationStats`.
     pub fn state(&self, mut state: Map<String, Value>, committed: u64, rejected: u64) {
-        let stats = json!({"recordCount": committed as f64, "rejectedRecordCount": rejected as f64});
+        let stats = json!({"recordCount": committed, "rejectedRecordCount": rejected});
         state.insert("destinationStats".into(), stats);
         self.emit(&json!({"type": "STATE", "state": state}));
     }
@@ -161,8 +161,8 @@ mod tests {
         let v: Value = serde_json::from_str(line.trim()).unwrap();
         assert_eq!(v["state"]["id"], 42);
         assert_eq!(v["state"]["sourceStats"]["recordCount"], 3.0);
-        assert_eq!(v["state"]["destinationStats"]["recordCount"], 2.0);
-        assert_eq!(v["state"]["destinationStats"]["rejectedRecordCount"], 1.0);
+        assert_eq!(v["state"]["destinationStats"]["recordCount"], 2);
+        assert_eq!(v["state"]["destinationStats"]["rejectedRecordCount"], 1);
         assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
     }
 

@@ -76,7 +76,7 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
     let mut dropped_fields: HashSet<String> = HashSet::new();
     let mut create_tried: HashSet<String> = HashSet::new();
     let mut fatal: Option<HubSpotError> = None;
-    loop {
+    'read: loop {
         if shared.failed() {
             break;
         }
@@ -105,7 +105,14 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
                     let mut created_any = false;
                     for name in &mapped.dropped {
                         if create_tried.insert(name.clone()) && valid_property_name(name) {
-                            let prop = properties::create_text_property(&shared.client, name)?;
+                            let prop = match properties::create_text_property(&shared.client, name) {
+                                Ok(p) => p,
+                                Err(e) => {
+                                    // Stop reading; what is already routed still lands.
+                                    fatal = Some(e);
+                                    break 'read;
+                                }
+                            };
                             out.log("INFO", format!("created custom contact property `{name}` (single-line text)"));
                             props.insert(prop);
                             created_any = true;
@@ -144,9 +151,8 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
             }
         }
     }
-    if let Some(e) = &fatal {
-        shared.fail(e.clone());
-    }
+    // A fatal input problem still lets everything read before it land and
+    // its states be confirmed: only HubSpot failures stop the checkpoint.
     shards.finish();
     shared.rejects.finish(&out);
     let usage = shared.client.governor.usage();
@@ -164,7 +170,7 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
         daily_remaining: usage.daily_remaining,
     };
     out.log("INFO", summary_line(&summary));
-    if let Some(e) = shared.failure() {
+    if let Some(e) = shared.failure().or(fatal) {
         return Err(e);
     }
     if config.fail_on_rejected && summary.rejected > 0 {
