@@ -61,7 +61,8 @@ struct State {
     /// Learned burst limit and window.
     max: u32,
     interval: Duration,
-    /// Lowered after a 429, recovers by one per clean answer.
+    /// Slots given up after 429s: a tenth of the limit per 429, at most
+    /// half of it, won back a hundredth of the limit per clean answer.
     penalty: u32,
     /// Requests sent and not answered yet (id).
     in_flight: Vec<u64>,
@@ -187,7 +188,7 @@ impl Governor {
             Some(wait) => {
                 s.throttled += 1;
                 s.consecutive_throttles += 1;
-                s.penalty = (s.penalty + (s.max / 10).max(1)).min(s.max.saturating_sub(1));
+                s.penalty = (s.penalty + (s.max / 10).max(1)).min(s.max / 2);
                 let until = now + wait;
                 if s.paused_until.is_none_or(|p| p < until) {
                     s.paused_until = Some(until);
@@ -195,7 +196,7 @@ impl Governor {
             }
             None => {
                 s.consecutive_throttles = 0;
-                s.penalty = s.penalty.saturating_sub(1);
+                s.penalty = s.penalty.saturating_sub((s.max / 100).max(1));
                 if let (Some(max), Some(remaining)) = (headers.max, headers.remaining) {
                     // Someone else spends this app's budget: count their use.
                     let server_used = max.saturating_sub(remaining) as usize;
@@ -310,6 +311,13 @@ mod tests {
         assert_eq!(u.throttled, 1);
         assert!(g.lock().paused_until.unwrap() > Instant::now());
         assert_eq!(g.lock().penalty, 19);
+        // A storm lowers the limit by half at most, and clean answers win it back.
+        for _ in 0..20 {
+            g.release(g.acquire().unwrap(), &RateHeaders::default(), Some(Duration::from_millis(1)));
+        }
+        assert_eq!(g.lock().penalty, 95);
+        g.release(g.acquire().unwrap(), &headers(190, 150), None);
+        assert_eq!(g.lock().penalty, 94);
     }
 
     #[test]
