@@ -48,7 +48,13 @@ pub struct Mapper<'a> {
 }
 
 impl<'a> Mapper<'a> {
+    /// `email_field` is the record path of the email (the stream's primary
+    /// key); a `property_mapping` entry targeting `email` takes precedence.
     pub fn new(config: &'a Config, properties: &'a Properties, email_field: Vec<String>) -> Mapper<'a> {
+        let email_field = match config.property_mapping.iter().find(|(_, target)| target == "email") {
+            Some((path, _)) => path.clone(),
+            None => email_field,
+        };
         Mapper {
             config,
             properties,
