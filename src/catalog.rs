@@ -99,9 +99,11 @@ mod tests {
 
     #[test]
     fn overwrite_is_refused_with_the_field_path() {
-        let err = Catalog::parse(r#"{"streams":[{"stream":{"name":"c"},"destination_sync_mode":"overwrite"}]}"#)
-            .unwrap_err()
-            .to_string();
+        let err = Catalog::parse(
+            r#"{"streams":[{"stream":{"name":"c"},"destination_sync_mode":"overwrite"}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("/streams/0/destination_sync_mode"), "{err}");
     }
 

@@ -19,18 +19,32 @@ pub fn check(config: &Config) -> Result<(), String> {
     let client = Client::new(&config);
     let unreachable = |m: String| {
         if m.contains("no answer") || m.contains("unavailable") {
-            format!("cannot reach HubSpot at {}: {m}; check `base_url` and the network", config.base_url)
+            format!(
+                "cannot reach HubSpot at {}: {m}; check `base_url` and the network",
+                config.base_url
+            )
         } else {
             m
         }
     };
-    match client.get("/account-info/v3/details").map_err(|e| unreachable(e.message))? {
+    match client
+        .get("/account-info/v3/details")
+        .map_err(|e| unreachable(e.message))?
+    {
         Outcome::Done(_) => {}
-        Outcome::Invalid(a, _) => return Err(format!("HubSpot refused the account details call ({}): check `base_url`", a.status)),
+        Outcome::Invalid(a, _) => {
+            return Err(format!(
+                "HubSpot refused the account details call ({}): check `base_url`",
+                a.status
+            ))
+        }
     }
     let props = Properties::fetch(&client).map_err(|e| e.message)?;
     if props.get("email").is_none() {
-        return Err(format!("{} did not list the contact `email` property: is `base_url` HubSpot's API?", config.base_url));
+        return Err(format!(
+            "{} did not list the contact `email` property: is `base_url` HubSpot's API?",
+            config.base_url
+        ));
     }
     if let Some(stage) = &config.lifecycle_stage {
         crate::write::check_stage(&props, stage).map_err(|e| e.message)?;

@@ -164,7 +164,11 @@ impl Config {
             request_timeout: Duration::from_secs(int_field(obj, "request_timeout_seconds", 60)),
             max_retries: int_field(obj, "max_retries", 8) as u32,
             retry_max: Duration::from_secs(int_field(obj, "retry_max_seconds", 600)),
-            retry_initial_delay: Duration::from_millis(int_field(obj, "retry_initial_delay_ms", 1000)),
+            retry_initial_delay: Duration::from_millis(int_field(
+                obj,
+                "retry_initial_delay_ms",
+                1000,
+            )),
             daily_quota_reserve: int_field(obj, "daily_quota_reserve", 1000),
             strict_input: bool_field(obj, "strict_input", false),
         })
@@ -214,7 +218,9 @@ fn auth_from(obj: &Map<String, Value>) -> Result<Auth> {
         let auth_type = str_field(creds, "auth_type").unwrap_or_default();
         return Ok(if auth_type == "OAuth" {
             Auth::OAuth {
-                client_id: str_field(creds, "client_id").unwrap_or_default().to_string(),
+                client_id: str_field(creds, "client_id")
+                    .unwrap_or_default()
+                    .to_string(),
                 client_secret: Secret::new(str_field(creds, "client_secret").unwrap_or_default()),
                 refresh_token: Secret::new(str_field(creds, "refresh_token").unwrap_or_default()),
             }
@@ -248,7 +254,10 @@ fn check_base_url(url: &str) -> Result<()> {
         authority.split(':').next().unwrap_or_default()
     };
     let loopback = host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false);
+        || host
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false);
     if !loopback {
         bail!("config is invalid: /base_url: plain http:// is only allowed for loopback hosts (127.0.0.0/8, localhost, [::1]); use https:// so the token is never sent in clear");
     }
@@ -322,7 +331,11 @@ mod tests {
         ] {
             Config::from_value(&json!({"access_token": "t", "base_url": ok})).unwrap();
         }
-        for bad in ["http://api.hubapi.com", "http://10.0.0.1:80", "http://127.0.0.1.evil.com"] {
+        for bad in [
+            "http://api.hubapi.com",
+            "http://10.0.0.1:80",
+            "http://127.0.0.1.evil.com",
+        ] {
             let err = Config::from_value(&json!({"access_token": "t", "base_url": bad}))
                 .unwrap_err()
                 .to_string();
@@ -352,6 +365,12 @@ mod tests {
             &json!({"access_token": "t", "property_mapping": {"address.city": "city"}}),
         )
         .unwrap();
-        assert_eq!(c.property_mapping, vec![(vec!["address".to_string(), "city".to_string()], "city".to_string())]);
+        assert_eq!(
+            c.property_mapping,
+            vec![(
+                vec!["address".to_string(), "city".to_string()],
+                "city".to_string()
+            )]
+        );
     }
 }

@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod check;
 pub mod config;
+pub mod discover;
 pub mod hubspot;
 pub mod protocol;
 pub mod write;

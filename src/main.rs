@@ -17,7 +17,11 @@ use destination_hubspot::protocol::{FailureType, Output};
 use destination_hubspot::{check, write};
 
 #[derive(Parser)]
-#[command(name = "destination-hubspot", version, about = "Airbyte destination: upserts contacts into HubSpot by email")]
+#[command(
+    name = "destination-hubspot",
+    version,
+    about = "Airbyte destination: upserts contacts into HubSpot by email"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,8 +39,19 @@ enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Describe the writable contacts object (DESTINATION_CATALOG), from the account's properties.
+    #[command(
+        after_help = "Example:\n  destination-hubspot discover --config secrets/config.json"
+    )]
+    Discover {
+        /// Path to the JSON config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Read Airbyte messages on stdin and upsert contacts into HubSpot.
-    #[command(after_help = "Example:\n  destination-hubspot write --config secrets/config.json \\\n      --catalog integration_tests/configured_catalog.json < integration_tests/messages.txt")]
+    #[command(
+        after_help = "Example:\n  destination-hubspot write --config secrets/config.json \\\n      --catalog integration_tests/configured_catalog.json < integration_tests/messages.txt"
+    )]
     Write {
         /// Path to the JSON config file.
         #[arg(long)]
@@ -59,12 +74,29 @@ fn main() -> ExitCode {
             let status = match Config::load(&config) {
                 Err(e) => json!({"status": "FAILED", "message": format!("{e:#}")}),
                 Ok(config) => match check::check(&config) {
-                    Ok(()) => json!({"status": "SUCCEEDED", "message": "the token works and has the scopes a sync needs"}),
+                    Ok(()) => {
+                        json!({"status": "SUCCEEDED", "message": "the token works and has the scopes a sync needs"})
+                    }
                     Err(message) => json!({"status": "FAILED", "message": message}),
                 },
             };
             out.emit(&json!({"type": "CONNECTION_STATUS", "connectionStatus": status}));
             ExitCode::SUCCESS
+        }
+        Command::Discover { config } => {
+            let config = match Config::load(&config) {
+                Ok(c) => c,
+                Err(e) => return fail(&out, FailureType::Config, &format!("{e:#}")),
+            };
+            match destination_hubspot::discover::discover(&config) {
+                Ok(catalog) => {
+                    out.emit(
+                        &json!({"type": "DESTINATION_CATALOG", "destination_catalog": catalog}),
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(&out, e.failure, &e.message),
+            }
         }
         Command::Write { config, catalog } => {
             let config = match Config::load(&config) {
@@ -76,7 +108,13 @@ fn main() -> ExitCode {
                 Err(e) => return fail(&out, FailureType::Config, &format!("{e:#}")),
             };
             let stdin = BufReader::with_capacity(1 << 16, io::stdin().lock());
-            match write::run(&config, &catalog, stdin, out.clone(), write::RunOptions::default()) {
+            match write::run(
+                &config,
+                &catalog,
+                stdin,
+                out.clone(),
+                write::RunOptions::default(),
+            ) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => fail(&out, e.failure, &e.message),
             }

@@ -93,7 +93,12 @@ impl Output {
         if sink.broken {
             return;
         }
-        if sink.out.write_all(&line).and_then(|_| sink.out.flush()).is_err() {
+        if sink
+            .out
+            .write_all(&line)
+            .and_then(|_| sink.out.flush())
+            .is_err()
+        {
             sink.broken = true;
         }
     }
@@ -110,7 +115,9 @@ impl Output {
 
     /// A STATE message: the state as received, plus `destinationStats`.
     pub fn state(&self, mut state: Map<String, Value>, committed: u64, rejected: u64) {
-        let stats = json!({"recordCount": committed, "rejectedRecordCount": rejected});
+        // Doubles with a decimal point, as the protocol models ask.
+        let stats =
+            json!({"recordCount": committed as f64, "rejectedRecordCount": rejected as f64});
         state.insert("destinationStats".into(), stats);
         self.emit(&json!({"type": "STATE", "state": state}));
     }
@@ -161,8 +168,8 @@ mod tests {
         let v: Value = serde_json::from_str(line.trim()).unwrap();
         assert_eq!(v["state"]["id"], 42);
         assert_eq!(v["state"]["sourceStats"]["recordCount"], 3.0);
-        assert_eq!(v["state"]["destinationStats"]["recordCount"], 2);
-        assert_eq!(v["state"]["destinationStats"]["rejectedRecordCount"], 1);
+        assert_eq!(v["state"]["destinationStats"]["recordCount"], 2.0);
+        assert_eq!(v["state"]["destinationStats"]["rejectedRecordCount"], 1.0);
         assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
     }
 

@@ -34,25 +34,42 @@ fn workload() -> Workload {
     for i in 0..400u64 {
         let value = format!("v{i}");
         if i % 37 == 36 {
-            lines.push(record(json!({"email": format!("poison{i}@example.con"), "firstname": value})));
+            lines.push(record(
+                json!({"email": format!("poison{i}@example.con"), "firstname": value}),
+            ));
             poison_lines.insert(lines.len() as u64);
         } else {
             let n = i % 300;
-            let email = if i % 2 == 0 { format!("Person{n}@Example.com") } else { format!("person{n}@example.com") };
+            let email = if i % 2 == 0 {
+                format!("Person{n}@Example.com")
+            } else {
+                format!("person{n}@example.com")
+            };
             lines.push(record(json!({"email": email, "firstname": value})));
             expected.insert(format!("person{n}@example.com"), value.clone());
             so_far.insert(format!("person{n}@example.com"), value);
         }
         if i % 40 == 39 {
             lines.push(state(i));
-            states.push((i, so_far.iter().map(|(k, v)| (k.clone(), v.clone())).collect()));
+            states.push((
+                i,
+                so_far.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            ));
         }
     }
-    Workload { input: lines.join("\n"), expected, poison_lines, states }
+    Workload {
+        input: lines.join("\n"),
+        expected,
+        poison_lines,
+        states,
+    }
 }
 
 fn base_config(emu: &Emulator, s: &Scratch, extra: Value) -> Value {
-    let mut c = config(emu, json!({"workers": 4, "rejected_records_path": s.path("rejected.jsonl").to_str().unwrap()}));
+    let mut c = config(
+        emu,
+        json!({"workers": 4, "rejected_records_path": s.path("rejected.jsonl").to_str().unwrap()}),
+    );
     for (k, v) in extra.as_object().unwrap() {
         c[k] = v.clone();
     }
@@ -61,7 +78,14 @@ fn base_config(emu: &Emulator, s: &Scratch, extra: Value) -> Value {
 
 fn rejected_lines(s: &Scratch) -> Vec<u64> {
     let text = std::fs::read_to_string(s.path("rejected.jsonl")).unwrap_or_default();
-    let mut lines: Vec<u64> = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["line"].as_u64().unwrap()).collect();
+    let mut lines: Vec<u64> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["line"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
     lines.sort();
     lines
 }
@@ -72,12 +96,35 @@ fn assert_complete(w: &Workload, emu: &Emulator, s: &Scratch, run: &Run) {
     let stored = emails(emu);
     assert_eq!(stored, w.expected.keys().cloned().collect::<Vec<_>>());
     for (email, value) in &w.expected {
-        assert_eq!(prop(emu, email, "firstname").as_deref(), Some(value.as_str()), "{email}");
+        assert_eq!(
+            prop(emu, email, "firstname").as_deref(),
+            Some(value.as_str()),
+            "{email}"
+        );
     }
-    assert_eq!(rejected_lines(s), w.poison_lines.iter().copied().collect::<Vec<_>>(), "each poison record rejected exactly once");
-    assert_eq!(cursors(run), w.states.iter().map(|s| s.0).collect::<Vec<_>>());
-    let committed: u64 = run.states().iter().map(|s| s["destinationStats"]["recordCount"].as_u64().unwrap()).sum();
-    let rejected: u64 = run.states().iter().map(|s| s["destinationStats"]["rejectedRecordCount"].as_u64().unwrap()).sum();
+    assert_eq!(
+        rejected_lines(s),
+        w.poison_lines.iter().copied().collect::<Vec<_>>(),
+        "each poison record rejected exactly once"
+    );
+    assert_eq!(
+        cursors(run),
+        w.states.iter().map(|s| s.0).collect::<Vec<_>>()
+    );
+    let committed: u64 = run
+        .states()
+        .iter()
+        .map(|s| s["destinationStats"]["recordCount"].as_f64().unwrap() as u64)
+        .sum();
+    let rejected: u64 = run
+        .states()
+        .iter()
+        .map(|s| {
+            s["destinationStats"]["rejectedRecordCount"]
+                .as_f64()
+                .unwrap() as u64
+        })
+        .sum();
     assert_eq!(rejected, w.poison_lines.len() as u64);
     assert_eq!(committed + rejected, 400);
 }
@@ -89,8 +136,12 @@ fn assert_states_not_ahead(w: &Workload, emu: &Emulator, run: &Run) {
     for cursor in cursors(run) {
         let (_, before) = w.states.iter().find(|s| s.0 == cursor).unwrap();
         for (email, value) in before {
-            let stored = prop(emu, email, "firstname").unwrap_or_else(|| panic!("state {cursor} emitted but {email} is not in HubSpot"));
-            assert!(order(&stored) >= order(value), "state {cursor} emitted but {email} holds {stored}, older than {value}");
+            let stored = prop(emu, email, "firstname")
+                .unwrap_or_else(|| panic!("state {cursor} emitted but {email} is not in HubSpot"));
+            assert!(
+                order(&stored) >= order(value),
+                "state {cursor} emitted but {email} holds {stored}, older than {value}"
+            );
         }
     }
     emails(emu);
@@ -104,7 +155,11 @@ fn faulty(plan: &[&str], random: &[&str]) -> Options {
     for r in random {
         faults.push_random(r).unwrap();
     }
-    Options { faults, seed: 7, ..quick() }
+    Options {
+        faults,
+        seed: 7,
+        ..quick()
+    }
 }
 
 #[test]
@@ -119,7 +174,10 @@ fn no_faults_baseline() {
 #[test]
 fn server_error_bursts_are_retried() {
     let w = workload();
-    let emu = start(faulty(&["3-5:500", "8-10:html502", "14:503", "17-18:504"], &["500:0.05"]));
+    let emu = start(faulty(
+        &["3-5:500", "8-10:html502", "14:503", "17-18:504"],
+        &["500:0.05"],
+    ));
     let s = Scratch::new("f-5xx");
     let run = write(&s, &base_config(&emu, &s, json!({})), &w.input);
     assert_complete(&w, &emu, &s, &run);
@@ -142,7 +200,15 @@ fn slow_answers_past_the_timeout_are_retried_without_duplicates() {
     // retry waits at least 0.25 s, by when the slow original has landed.
     let emu = start(faulty(&["3:delay1200", "9:delay1200"], &[]));
     let s = Scratch::new("f-slow");
-    let run = write(&s, &base_config(&emu, &s, json!({"request_timeout_seconds": 1, "retry_initial_delay_ms": 500})), &w.input);
+    let run = write(
+        &s,
+        &base_config(
+            &emu,
+            &s,
+            json!({"request_timeout_seconds": 1, "retry_initial_delay_ms": 500}),
+        ),
+        &w.input,
+    );
     assert_complete(&w, &emu, &s, &run);
     assert!(run.logs().contains("timed out") || emu.stats().faults_injected == 2);
 }
@@ -153,7 +219,11 @@ fn storms_of_429_without_retry_after_do_not_count_as_failures() {
     let emu = start(faulty(&["3-8:429"], &["429:0.1"]));
     let s = Scratch::new("f-429");
     // max_retries 1: a 429 is not a failure, so six in a row must pass.
-    let run = write(&s, &base_config(&emu, &s, json!({"max_retries": 1})), &w.input);
+    let run = write(
+        &s,
+        &base_config(&emu, &s, json!({"max_retries": 1})),
+        &w.input,
+    );
     assert_complete(&w, &emu, &s, &run);
     assert!(emu.stats().too_many_requests >= 6);
 }
@@ -163,18 +233,29 @@ fn storms_of_429_with_retry_after_are_waited_out() {
     let w = workload();
     let emu = start(faulty(&["3-6:429retry1"], &[]));
     let s = Scratch::new("f-429ra");
-    let run = write(&s, &base_config(&emu, &s, json!({"max_retries": 1})), &w.input);
+    let run = write(
+        &s,
+        &base_config(&emu, &s, json!({"max_retries": 1})),
+        &w.input,
+    );
     assert_complete(&w, &emu, &s, &run);
 }
 
 #[test]
 fn multi_status_answers_reject_only_the_poison_records() {
     let w = workload();
-    let emu = start(Options { email_upsert_mode: EmailUpsertMode::MultiStatus, ..quick() });
+    let emu = start(Options {
+        email_upsert_mode: EmailUpsertMode::MultiStatus,
+        ..quick()
+    });
     let s = Scratch::new("f-207");
     let run = write(&s, &base_config(&emu, &s, json!({})), &w.input);
     assert_complete(&w, &emu, &s, &run);
-    assert!(emu.stats().count("POST", "/crm/v3/objects/contacts/batch/upsert", 207) > 0);
+    assert!(
+        emu.stats()
+            .count("POST", "/crm/v3/objects/contacts/batch/upsert", 207)
+            > 0
+    );
 }
 
 #[test]
@@ -190,7 +271,10 @@ fn whole_batch_refusals_are_narrowed_with_few_extra_calls() {
     let refused = stats.count("POST", "/crm/v3/objects/contacts/batch/upsert", 400);
     assert_eq!(refused as usize, w.poison_lines.len());
     let ok = stats.count("POST", "/crm/v3/objects/contacts/batch/upsert", 200);
-    assert!(ok <= 4 + w.poison_lines.len() as u64, "{ok} successful upserts");
+    assert!(
+        ok <= 4 + w.poison_lines.len() as u64,
+        "{ok} successful upserts"
+    );
 }
 
 #[test]
@@ -208,11 +292,22 @@ fn exhausted_retries_fail_transiently_without_states_past_the_commit() {
     // Requests 1–5 succeed (properties + a few batches), then HubSpot is down.
     let emu = start(faulty(&["6-5000:503"], &[]));
     let s = Scratch::new("f-down");
-    let run = write(&s, &base_config(&emu, &s, json!({"max_retries": 2, "retry_initial_delay_ms": 1, "workers": 1})), &w.input);
+    let run = write(
+        &s,
+        &base_config(
+            &emu,
+            &s,
+            json!({"max_retries": 2, "retry_initial_delay_ms": 1, "workers": 1}),
+        ),
+        &w.input,
+    );
     assert_ne!(run.code, 0);
     let trace = run.trace_error().expect("TRACE ERROR");
     assert_eq!(trace["error"]["failure_type"], "transient_error");
-    assert!(trace["error"]["message"].as_str().unwrap().contains("unavailable"));
+    assert!(trace["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unavailable"));
     assert!(cursors(&run).len() < w.states.len());
     assert_states_not_ahead(&w, &emu, &run);
 }
@@ -226,7 +321,10 @@ fn an_expired_private_app_token_is_a_config_error_and_states_stay_behind() {
     assert_ne!(run.code, 0);
     let trace = run.trace_error().expect("TRACE ERROR");
     assert_eq!(trace["error"]["failure_type"], "config_error");
-    assert!(trace["error"]["message"].as_str().unwrap().contains("token"));
+    assert!(trace["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("token"));
     assert_states_not_ahead(&w, &emu, &run);
 }
 
@@ -235,7 +333,11 @@ fn an_expired_oauth_token_is_refreshed_and_the_sync_completes() {
     let w = workload();
     let mut client = OAuthClient::new("app-id", "app-secret-value", "refresh-secret-value");
     client.access_token_requests = Some(3);
-    let opts = Options { tokens: vec![], oauth_clients: vec![client], ..quick() };
+    let opts = Options {
+        tokens: vec![],
+        oauth_clients: vec![client],
+        ..quick()
+    };
     let emu = start(opts);
     let s = Scratch::new("f-oauth");
     let credentials = json!({"auth_type": "OAuth", "client_id": "app-id", "client_secret": "app-secret-value", "refresh_token": "refresh-secret-value"});
@@ -243,7 +345,10 @@ fn an_expired_oauth_token_is_refreshed_and_the_sync_completes() {
     config.as_object_mut().unwrap().remove("access_token");
     let run = write(&s, &config, &w.input);
     assert_complete(&w, &emu, &s, &run);
-    assert!(emu.stats().count("POST", "/oauth/v1/token", 200) >= 2, "refreshed at start and on expiry");
+    assert!(
+        emu.stats().count("POST", "/oauth/v1/token", 200) >= 2,
+        "refreshed at start and on expiry"
+    );
     for secret in ["app-secret-value", "refresh-secret-value"] {
         assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
     }
@@ -252,41 +357,76 @@ fn an_expired_oauth_token_is_refreshed_and_the_sync_completes() {
 #[test]
 fn a_missing_write_scope_mid_sync_is_a_config_error_naming_it() {
     let w = workload();
-    let opts = Options { tokens: vec![TokenSpec::new("pat-ro").with_scopes(&["crm.objects.contacts.read", "crm.schemas.contacts.read"])], ..quick() };
+    let opts = Options {
+        tokens: vec![TokenSpec::new("pat-ro")
+            .with_scopes(&["crm.objects.contacts.read", "crm.schemas.contacts.read"])],
+        ..quick()
+    };
     let emu = start(opts);
     let s = Scratch::new("f-scope");
-    let run = write(&s, &base_config(&emu, &s, json!({"access_token": "pat-ro"})), &w.input);
+    let run = write(
+        &s,
+        &base_config(&emu, &s, json!({"access_token": "pat-ro"})),
+        &w.input,
+    );
     assert_ne!(run.code, 0);
     let trace = run.trace_error().unwrap();
     assert_eq!(trace["error"]["failure_type"], "config_error");
-    assert!(trace["error"]["message"].as_str().unwrap().contains("crm.objects.contacts.write"));
+    assert!(trace["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("crm.objects.contacts.write"));
     assert!(cursors(&run).is_empty());
 }
 
 #[test]
 fn the_daily_quota_stops_the_sync_cleanly_with_committed_states() {
     let w = workload();
-    let emu = start(Options { daily_limit: 6, ..quick() });
+    let emu = start(Options {
+        daily_limit: 6,
+        ..quick()
+    });
     let s = Scratch::new("f-daily");
-    let run = write(&s, &base_config(&emu, &s, json!({"workers": 1, "daily_quota_reserve": 0})), &w.input);
+    let run = write(
+        &s,
+        &base_config(&emu, &s, json!({"workers": 1, "daily_quota_reserve": 0})),
+        &w.input,
+    );
     assert_ne!(run.code, 0);
     let trace = run.trace_error().unwrap();
     assert_eq!(trace["error"]["failure_type"], "transient_error");
     let message = trace["error"]["message"].as_str().unwrap();
-    assert!(message.contains("daily") && message.contains("resets"), "{message}");
+    assert!(
+        message.contains("daily") && message.contains("resets"),
+        "{message}"
+    );
     assert_states_not_ahead(&w, &emu, &run);
 }
 
 #[test]
 fn the_daily_reserve_stops_before_the_quota_runs_out() {
     let w = workload();
-    let emu = start(Options { daily_limit: 10, ..quick() });
+    let emu = start(Options {
+        daily_limit: 10,
+        ..quick()
+    });
     let s = Scratch::new("f-reserve");
-    let run = write(&s, &base_config(&emu, &s, json!({"workers": 1, "daily_quota_reserve": 5})), &w.input);
+    let run = write(
+        &s,
+        &base_config(&emu, &s, json!({"workers": 1, "daily_quota_reserve": 5})),
+        &w.input,
+    );
     assert_ne!(run.code, 0);
-    let message = run.trace_error().unwrap()["error"]["message"].as_str().unwrap().to_string();
+    let message = run.trace_error().unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(message.contains("daily_quota_reserve"), "{message}");
-    assert!(emu.stats().daily_used <= 5, "{} calls used", emu.stats().daily_used);
+    assert!(
+        emu.stats().daily_used <= 5,
+        "{} calls used",
+        emu.stats().daily_used
+    );
     assert_eq!(emu.stats().count_status(429), 0);
     assert_states_not_ahead(&w, &emu, &run);
 }
@@ -299,13 +439,31 @@ fn the_token_never_appears_in_any_output_of_a_failing_sync() {
     opts.tokens = vec![TokenSpec::new(token)];
     let emu = start(opts);
     let s = Scratch::new("f-secret");
-    let run = write(&s, &base_config(&emu, &s, json!({"access_token": token, "log_record_data": true})), &w.input);
+    let run = write(
+        &s,
+        &base_config(
+            &emu,
+            &s,
+            json!({"access_token": token, "log_record_data": true}),
+        ),
+        &w.input,
+    );
     assert_ne!(run.code, 0);
     let rejected = std::fs::read_to_string(s.path("rejected.jsonl")).unwrap_or_default();
-    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr), ("rejected file", &rejected)] {
-        assert!(!text.contains("SUPERSECRET"), "the token leaked into {name}");
+    for (name, text) in [
+        ("stdout", &run.stdout),
+        ("stderr", &run.stderr),
+        ("rejected file", &rejected),
+    ] {
+        assert!(
+            !text.contains("SUPERSECRET"),
+            "the token leaked into {name}"
+        );
     }
     // A bad config too: the schema error must not echo it.
-    let run = check(&s, &json!({"access_token": token, "base_url": "ftp://x", "workers": "many"}));
+    let run = check(
+        &s,
+        &json!({"access_token": token, "base_url": "ftp://x", "workers": "many"}),
+    );
     assert!(!run.stdout.contains("SUPERSECRET") && !run.stderr.contains("SUPERSECRET"));
 }

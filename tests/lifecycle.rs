@@ -9,20 +9,35 @@ use common::*;
 use hubspot_emulator::{BackwardLifecycle, STANDARD_LIFECYCLE_STAGES};
 use serde_json::json;
 
-const MODES: [BackwardLifecycle; 3] = [BackwardLifecycle::Ignore, BackwardLifecycle::Apply, BackwardLifecycle::Reject];
+const MODES: [BackwardLifecycle; 3] = [
+    BackwardLifecycle::Ignore,
+    BackwardLifecycle::Apply,
+    BackwardLifecycle::Reject,
+];
 
 fn emulator(mode: BackwardLifecycle) -> Emulator {
-    start(Options { backward_lifecycle: mode, ..quick() })
+    start(Options {
+        backward_lifecycle: mode,
+        ..quick()
+    })
 }
 
 /// Batch write calls (upsert, update, read) made so far.
 fn batch_calls(emu: &Emulator) -> u64 {
-    emu.stats().by_route.iter().filter(|r| r.method == "POST" && r.path.contains("/batch/")).map(|r| r.count).sum()
+    emu.stats()
+        .by_route
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.contains("/batch/"))
+        .map(|r| r.count)
+        .sum()
 }
 
 /// 100 new contacts, one record each.
 fn hundred(prefix: &str) -> String {
-    (0..100).map(|i| record(json!({"email": format!("{prefix}{i}@x.io"), "firstname": "N"}))).collect::<Vec<_>>().join("\n")
+    (0..100)
+        .map(|i| record(json!({"email": format!("{prefix}{i}@x.io"), "firstname": "N"})))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn seed(emu: &Emulator, email: &str, stage: &str) {
@@ -35,7 +50,14 @@ fn stage(emu: &Emulator, email: &str) -> String {
 
 fn sync(emu: &Emulator, policy: &str, input: &str) -> Run {
     let s = Scratch::new("lc");
-    let run = write(&s, &config(emu, json!({"lifecycle_stage": "lead", "lifecycle_stage_policy": policy, "workers": 1})), input);
+    let run = write(
+        &s,
+        &config(
+            emu,
+            json!({"lifecycle_stage": "lead", "lifecycle_stage_policy": policy, "workers": 1}),
+        ),
+        input,
+    );
     assert_eq!(run.code, 0, "{}\n{}", run.stderr, run.logs());
     run
 }
@@ -47,13 +69,22 @@ fn new_contacts_only_sets_the_stage_on_created_contacts_and_leaves_existing_ones
         seed(&emu, "old-customer@x.io", "customer");
         seed(&emu, "old-subscriber@x.io", "subscriber");
         seed(&emu, "old-none@x.io", "");
-        let input = [record(json!({"email": "new@x.io"})), record(json!({"email": "OLD-customer@x.io", "firstname": "C"})), record(json!({"email": "old-subscriber@x.io"})), record(json!({"email": "old-none@x.io"}))].join("\n");
+        let input = [
+            record(json!({"email": "new@x.io"})),
+            record(json!({"email": "OLD-customer@x.io", "firstname": "C"})),
+            record(json!({"email": "old-subscriber@x.io"})),
+            record(json!({"email": "old-none@x.io"})),
+        ]
+        .join("\n");
         sync(&emu, "new_contacts_only", &input);
         assert_eq!(stage(&emu, "new@x.io"), "lead", "{mode:?}");
         assert_eq!(stage(&emu, "old-customer@x.io"), "customer", "{mode:?}");
         assert_eq!(stage(&emu, "old-subscriber@x.io"), "subscriber", "{mode:?}");
         assert_eq!(stage(&emu, "old-none@x.io"), "", "{mode:?}");
-        assert_eq!(prop(&emu, "old-customer@x.io", "firstname").as_deref(), Some("C"));
+        assert_eq!(
+            prop(&emu, "old-customer@x.io", "firstname").as_deref(),
+            Some("C")
+        );
     }
 }
 
@@ -63,14 +94,22 @@ fn forward_only_moves_contacts_forward_and_never_back() {
         let emu = emulator(mode);
         seed(&emu, "customer@x.io", "customer");
         seed(&emu, "subscriber@x.io", "subscriber");
-        let input = [record(json!({"email": "new@x.io"})), record(json!({"email": "customer@x.io", "firstname": "C"})), record(json!({"email": "subscriber@x.io"}))].join("\n");
+        let input = [
+            record(json!({"email": "new@x.io"})),
+            record(json!({"email": "customer@x.io", "firstname": "C"})),
+            record(json!({"email": "subscriber@x.io"})),
+        ]
+        .join("\n");
         let run = sync(&emu, "forward_only", &input);
         assert_eq!(stage(&emu, "new@x.io"), "lead", "{mode:?}");
         assert_eq!(stage(&emu, "customer@x.io"), "customer", "{mode:?}");
         assert_eq!(stage(&emu, "subscriber@x.io"), "lead", "{mode:?}");
         // Leaving a stage alone is the policy, not a rejection.
         assert!(run.logs().contains("0 rejected"), "{}", run.logs());
-        assert_eq!(prop(&emu, "customer@x.io", "firstname").as_deref(), Some("C"));
+        assert_eq!(
+            prop(&emu, "customer@x.io", "firstname").as_deref(),
+            Some("C")
+        );
     }
 }
 
@@ -80,7 +119,12 @@ fn force_sets_the_stage_everywhere_clearing_first_for_backward_moves() {
         let emu = emulator(mode);
         seed(&emu, "customer@x.io", "customer");
         seed(&emu, "subscriber@x.io", "subscriber");
-        let input = [record(json!({"email": "new@x.io"})), record(json!({"email": "customer@x.io"})), record(json!({"email": "subscriber@x.io"}))].join("\n");
+        let input = [
+            record(json!({"email": "new@x.io"})),
+            record(json!({"email": "customer@x.io"})),
+            record(json!({"email": "subscriber@x.io"})),
+        ]
+        .join("\n");
         sync(&emu, "force", &input);
         for email in ["new@x.io", "customer@x.io", "subscriber@x.io"] {
             assert_eq!(stage(&emu, email), "lead", "{email} in {mode:?}");
@@ -98,26 +142,51 @@ fn a_stage_in_the_record_follows_the_same_policy() {
     ]
     .join("\n");
     let s = Scratch::new("lc-record");
-    let run = write(&s, &config(&emu, json!({"lifecycle_stage_policy": "forward_only"})), &input);
+    let run = write(
+        &s,
+        &config(&emu, json!({"lifecycle_stage_policy": "forward_only"})),
+        &input,
+    );
     assert_eq!(run.code, 0);
     assert_eq!(stage(&emu, "opp@x.io"), "opportunity");
     assert_eq!(stage(&emu, "new@x.io"), "customer");
-    let run = write(&s, &config(&emu, json!({"lifecycle_stage_policy": "force"})), &input);
+    let run = write(
+        &s,
+        &config(&emu, json!({"lifecycle_stage_policy": "force"})),
+        &input,
+    );
     assert_eq!(run.code, 0);
     assert_eq!(stage(&emu, "opp@x.io"), "lead");
 }
 
 #[test]
 fn a_custom_stage_id_is_accepted_and_ordered_as_the_account_orders_it() {
-    let mut stages: Vec<String> = STANDARD_LIFECYCLE_STAGES.iter().map(|s| s.to_string()).collect();
+    let mut stages: Vec<String> = STANDARD_LIFECYCLE_STAGES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     stages.insert(2, "987654321".to_string()); // between lead and MQL
-    let emu = start(Options { lifecycle_stages: stages, ..quick() });
+    let emu = start(Options {
+        lifecycle_stages: stages,
+        ..quick()
+    });
     seed(&emu, "lead@x.io", "lead");
     seed(&emu, "mql@x.io", "marketingqualifiedlead");
     let s = Scratch::new("lc-custom");
-    let config = config(&emu, json!({"lifecycle_stage": "987654321", "lifecycle_stage_policy": "forward_only"}));
-    assert_eq!(check(&s, &config).connection_status()["status"], "SUCCEEDED");
-    let input = [record(json!({"email": "lead@x.io"})), record(json!({"email": "mql@x.io"})), record(json!({"email": "new@x.io"}))].join("\n");
+    let config = config(
+        &emu,
+        json!({"lifecycle_stage": "987654321", "lifecycle_stage_policy": "forward_only"}),
+    );
+    assert_eq!(
+        check(&s, &config).connection_status()["status"],
+        "SUCCEEDED"
+    );
+    let input = [
+        record(json!({"email": "lead@x.io"})),
+        record(json!({"email": "mql@x.io"})),
+        record(json!({"email": "new@x.io"})),
+    ]
+    .join("\n");
     let run = write(&s, &config, &input);
     assert_eq!(run.code, 0);
     assert_eq!(stage(&emu, "lead@x.io"), "987654321");
@@ -129,11 +198,18 @@ fn a_custom_stage_id_is_accepted_and_ordered_as_the_account_orders_it() {
 fn an_unknown_configured_stage_stops_write_before_any_write() {
     let emu = emulator(BackwardLifecycle::Ignore);
     let s = Scratch::new("lc-bad");
-    let run = write(&s, &config(&emu, json!({"lifecycle_stage": "Lead"})), &record(json!({"email": "a@x.io"})));
+    let run = write(
+        &s,
+        &config(&emu, json!({"lifecycle_stage": "Lead"})),
+        &record(json!({"email": "a@x.io"})),
+    );
     assert_ne!(run.code, 0);
     let trace = run.trace_error().unwrap();
     assert_eq!(trace["error"]["failure_type"], "config_error");
-    assert!(trace["error"]["message"].as_str().unwrap().contains("/lifecycle_stage"));
+    assert!(trace["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("/lifecycle_stage"));
     assert!(emu.contacts().is_empty());
 }
 
@@ -141,7 +217,11 @@ fn an_unknown_configured_stage_stops_write_before_any_write() {
 fn an_unknown_stage_in_a_record_rejects_that_record_only() {
     let emu = emulator(BackwardLifecycle::Ignore);
     let s = Scratch::new("lc-bad-record");
-    let input = [record(json!({"email": "a@x.io", "lifecyclestage": "prospect"})), record(json!({"email": "b@x.io"}))].join("\n");
+    let input = [
+        record(json!({"email": "a@x.io", "lifecyclestage": "prospect"})),
+        record(json!({"email": "b@x.io"})),
+    ]
+    .join("\n");
     let run = write(&s, &config(&emu, json!({})), &input);
     assert_eq!(run.code, 0);
     assert_eq!(emails(&emu), vec!["b@x.io"]);

@@ -12,13 +12,21 @@ fn sync(emu: &Emulator, extra: Value, records: &[Value]) -> (Run, Scratch) {
     let s = Scratch::new("props");
     let mut extra = extra;
     extra["rejected_records_path"] = json!(s.path("rejected.jsonl").to_str().unwrap());
-    let input = records.iter().map(|r| record(r.clone())).collect::<Vec<_>>().join("\n");
+    let input = records
+        .iter()
+        .map(|r| record(r.clone()))
+        .collect::<Vec<_>>()
+        .join("\n");
     let run = write(&s, &config(emu, extra), &input);
     (run, s)
 }
 
 fn rejections(s: &Scratch) -> Vec<Value> {
-    std::fs::read_to_string(s.path("rejected.jsonl")).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    std::fs::read_to_string(s.path("rejected.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -46,7 +54,11 @@ fn values_are_normalised_to_what_hubspot_accepts() {
     assert_eq!(c["followercount"], "12");
     assert_eq!(c["newsletter_opt_in"], "true");
     assert_eq!(c["renewal_date"], "2024-02-29");
-    assert!(c["closedate"].starts_with("2024-03-01T00:00:00"), "{}", c["closedate"]);
+    assert!(
+        c["closedate"].starts_with("2024-03-01T00:00:00"),
+        "{}",
+        c["closedate"]
+    );
     assert_eq!(c["interests"], "analytics;crm");
     assert_eq!(c["hs_lead_status"], "IN_PROGRESS");
     assert_eq!(c["numemployees"], "1000+");
@@ -57,17 +69,45 @@ fn values_are_normalised_to_what_hubspot_accepts() {
 fn values_that_cannot_be_normalised_reject_the_record_naming_the_property() {
     let emu = start(quick());
     let cases = [
-        (json!({"email": "a@x.io", "annualrevenue": "lots"}), "annualrevenue"),
-        (json!({"email": "b@x.io", "newsletter_opt_in": "maybe"}), "newsletter_opt_in"),
-        (json!({"email": "c@x.io", "renewal_date": "2024-02-30"}), "renewal_date"),
-        (json!({"email": "d@x.io", "renewal_date": 1_700_000_000_123u64}), "renewal_date"),
-        (json!({"email": "e@x.io", "closedate": "yesterday"}), "closedate"),
-        (json!({"email": "f@x.io", "interests": ["analytics", "knitting"]}), "interests"),
-        (json!({"email": "g@x.io", "hs_lead_status": "HOT"}), "hs_lead_status"),
-        (json!({"email": "h@x.io", "hs_object_id": "5"}), "hs_object_id"),
+        (
+            json!({"email": "a@x.io", "annualrevenue": "lots"}),
+            "annualrevenue",
+        ),
+        (
+            json!({"email": "b@x.io", "newsletter_opt_in": "maybe"}),
+            "newsletter_opt_in",
+        ),
+        (
+            json!({"email": "c@x.io", "renewal_date": "2024-02-30"}),
+            "renewal_date",
+        ),
+        (
+            json!({"email": "d@x.io", "renewal_date": 1_700_000_000_123u64}),
+            "renewal_date",
+        ),
+        (
+            json!({"email": "e@x.io", "closedate": "yesterday"}),
+            "closedate",
+        ),
+        (
+            json!({"email": "f@x.io", "interests": ["analytics", "knitting"]}),
+            "interests",
+        ),
+        (
+            json!({"email": "g@x.io", "hs_lead_status": "HOT"}),
+            "hs_lead_status",
+        ),
+        (
+            json!({"email": "h@x.io", "hs_object_id": "5"}),
+            "hs_object_id",
+        ),
         (json!({"email": "i@x.io", "num_notes": 3}), "num_notes"),
     ];
-    let records: Vec<Value> = cases.iter().map(|c| c.0.clone()).chain([json!({"email": "ok@x.io", "firstname": "Fine"})]).collect();
+    let records: Vec<Value> = cases
+        .iter()
+        .map(|c| c.0.clone())
+        .chain([json!({"email": "ok@x.io", "firstname": "Fine"})])
+        .collect();
     let (run, s) = sync(&emu, json!({}), &records);
     assert_eq!(run.code, 0);
     assert_eq!(emails(&emu), vec!["ok@x.io"]);
@@ -77,48 +117,101 @@ fn values_that_cannot_be_normalised_reject_the_record_naming_the_property() {
         assert!(r["message"].as_str().unwrap().contains(property), "{r}");
     }
     // Nothing invalid reached HubSpot: no refused batch.
-    assert_eq!(emu.stats().count("POST", "/crm/v3/objects/contacts/batch/upsert", 400), 0);
+    assert_eq!(
+        emu.stats()
+            .count("POST", "/crm/v3/objects/contacts/batch/upsert", 400),
+        0
+    );
 }
 
 #[test]
 fn unknown_properties_are_dropped_and_reported_by_default() {
     let emu = start(quick());
-    let (run, _) = sync(&emu, json!({}), &[json!({"email": "a@x.io", "shoe_size": 44, "firstname": "A"}), json!({"email": "b@x.io", "shoe_size": 45})]);
+    let (run, _) = sync(
+        &emu,
+        json!({}),
+        &[
+            json!({"email": "a@x.io", "shoe_size": 44, "firstname": "A"}),
+            json!({"email": "b@x.io", "shoe_size": 45}),
+        ],
+    );
     assert_eq!(run.code, 0);
     assert_eq!(emails(&emu), vec!["a@x.io", "b@x.io"]);
     assert_eq!(prop(&emu, "a@x.io", "firstname").as_deref(), Some("A"));
-    assert_eq!(run.logs().matches("shoe_size").count(), 1, "reported once: {}", run.logs());
+    assert_eq!(
+        run.logs().matches("shoe_size").count(),
+        1,
+        "reported once: {}",
+        run.logs()
+    );
 }
 
 #[test]
 fn unknown_properties_reject_the_record_when_asked() {
     let emu = start(quick());
-    let (run, s) = sync(&emu, json!({"unknown_properties": "reject"}), &[json!({"email": "a@x.io", "shoe_size": 44}), json!({"email": "b@x.io"})]);
+    let (run, s) = sync(
+        &emu,
+        json!({"unknown_properties": "reject"}),
+        &[
+            json!({"email": "a@x.io", "shoe_size": 44}),
+            json!({"email": "b@x.io"}),
+        ],
+    );
     assert_eq!(run.code, 0);
     assert_eq!(emails(&emu), vec!["b@x.io"]);
-    assert!(rejections(&s)[0]["message"].as_str().unwrap().contains("shoe_size"));
+    assert!(rejections(&s)[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("shoe_size"));
 }
 
 #[test]
 fn unknown_properties_are_created_as_text_when_the_token_may() {
     let mut scopes: Vec<&str> = DEFAULT_SCOPES.to_vec();
     scopes.push("crm.schemas.contacts.write");
-    let emu = start(Options { tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)], ..quick() });
-    let (run, _) = sync(&emu, json!({"unknown_properties": "create"}), &[json!({"email": "a@x.io", "shoe_size": 44}), json!({"email": "b@x.io", "shoe_size": "9½"})]);
+    let emu = start(Options {
+        tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)],
+        ..quick()
+    });
+    let (run, _) = sync(
+        &emu,
+        json!({"unknown_properties": "create"}),
+        &[
+            json!({"email": "a@x.io", "shoe_size": 44}),
+            json!({"email": "b@x.io", "shoe_size": "9½"}),
+        ],
+    );
     assert_eq!(run.code, 0, "{}", run.logs());
     assert_eq!(prop(&emu, "a@x.io", "shoe_size").as_deref(), Some("44"));
     assert_eq!(prop(&emu, "b@x.io", "shoe_size").as_deref(), Some("9½"));
-    assert_eq!(emu.stats().count("POST", "/crm/v3/properties/contacts", 201), 1);
+    assert_eq!(
+        emu.stats()
+            .count("POST", "/crm/v3/properties/contacts", 201),
+        1
+    );
 }
 
 #[test]
 fn creating_properties_without_the_schema_write_scope_is_a_config_error() {
     let emu = start(quick());
-    let (run, _) = sync(&emu, json!({"unknown_properties": "create"}), &[json!({"email": "a@x.io"}), json!({"email": "b@x.io", "shoe_size": 44})]);
+    let (run, _) = sync(
+        &emu,
+        json!({"unknown_properties": "create"}),
+        &[
+            json!({"email": "a@x.io"}),
+            json!({"email": "b@x.io", "shoe_size": 44}),
+        ],
+    );
     assert_ne!(run.code, 0);
     let trace = run.trace_error().unwrap();
     assert_eq!(trace["error"]["failure_type"], "config_error");
-    assert!(trace["error"]["message"].as_str().unwrap().contains("crm.schemas.contacts.write"), "{trace}");
+    assert!(
+        trace["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("crm.schemas.contacts.write"),
+        "{trace}"
+    );
     // The record before the problem still landed.
     assert_eq!(emails(&emu), vec!["a@x.io"]);
 }
@@ -127,11 +220,19 @@ fn creating_properties_without_the_schema_write_scope_is_a_config_error() {
 fn nulls_leave_values_alone_by_default_and_clear_them_when_asked() {
     let emu = start(quick());
     emu.add_contact([("email", "a@x.io"), ("firstname", "Ann"), ("city", "Oslo")]);
-    let (run, _) = sync(&emu, json!({}), &[json!({"email": "a@x.io", "firstname": null, "city": "Bergen"})]);
+    let (run, _) = sync(
+        &emu,
+        json!({}),
+        &[json!({"email": "a@x.io", "firstname": null, "city": "Bergen"})],
+    );
     assert_eq!(run.code, 0);
     assert_eq!(prop(&emu, "a@x.io", "firstname").as_deref(), Some("Ann"));
     assert_eq!(prop(&emu, "a@x.io", "city").as_deref(), Some("Bergen"));
-    let (run, _) = sync(&emu, json!({"null_values": "clear"}), &[json!({"email": "a@x.io", "firstname": null})]);
+    let (run, _) = sync(
+        &emu,
+        json!({"null_values": "clear"}),
+        &[json!({"email": "a@x.io", "firstname": null})],
+    );
     assert_eq!(run.code, 0);
     assert_eq!(prop(&emu, "a@x.io", "firstname").unwrap_or_default(), "");
     assert_eq!(prop(&emu, "a@x.io", "city").as_deref(), Some("Bergen"));
@@ -140,7 +241,10 @@ fn nulls_leave_values_alone_by_default_and_clear_them_when_asked() {
 #[test]
 fn a_null_merged_after_a_value_in_one_batch_follows_the_policy() {
     let emu = start(quick());
-    let records = [json!({"email": "a@x.io", "city": "Oslo"}), json!({"email": "A@x.io", "city": null})];
+    let records = [
+        json!({"email": "a@x.io", "city": "Oslo"}),
+        json!({"email": "A@x.io", "city": null}),
+    ];
     sync(&emu, json!({}), &records);
     assert_eq!(prop(&emu, "a@x.io", "city").as_deref(), Some("Oslo"));
     let emu = start(quick());
@@ -151,14 +255,20 @@ fn a_null_merged_after_a_value_in_one_batch_follows_the_policy() {
 #[test]
 fn fields_can_be_mapped_to_differently_named_properties() {
     let emu = start(quick());
-    let mapping = json!({"first_name": "firstname", "address.city": "city", "contact.mail": "email"});
+    let mapping =
+        json!({"first_name": "firstname", "address.city": "city", "contact.mail": "email"});
     let (run, _) = sync(
         &emu,
         json!({"property_mapping": mapping}),
-        &[json!({"contact": {"mail": " Mapped@X.io "}, "first_name": "Map", "address": {"city": "Lima", "zip": "15001"}})],
+        &[
+            json!({"contact": {"mail": " Mapped@X.io "}, "first_name": "Map", "address": {"city": "Lima", "zip": "15001"}}),
+        ],
     );
     assert_eq!(run.code, 0, "{}", run.logs());
-    assert_eq!(prop(&emu, "mapped@x.io", "firstname").as_deref(), Some("Map"));
+    assert_eq!(
+        prop(&emu, "mapped@x.io", "firstname").as_deref(),
+        Some("Map")
+    );
     assert_eq!(prop(&emu, "mapped@x.io", "city").as_deref(), Some("Lima"));
 }
 
@@ -166,7 +276,10 @@ fn fields_can_be_mapped_to_differently_named_properties() {
 fn custom_properties_of_the_account_work_like_standard_ones() {
     let mut scopes: Vec<&str> = DEFAULT_SCOPES.to_vec();
     scopes.push("crm.schemas.contacts.write");
-    let emu = start(Options { tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)], ..quick() });
+    let emu = start(Options {
+        tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)],
+        ..quick()
+    });
     // Define a custom number property through the API, as a user would.
     let body = json!({"name": "loyalty_points", "label": "Loyalty points", "type": "number", "fieldType": "number", "groupName": "contactinformation"});
     let agent = ureq::Agent::new_with_defaults();
@@ -176,8 +289,21 @@ fn custom_properties_of_the_account_work_like_standard_ones() {
         .send_json(&body)
         .unwrap();
     assert_eq!(answer.status(), 201);
-    let (run, s) = sync(&emu, json!({}), &[json!({"email": "a@x.io", "loyalty_points": 10.0}), json!({"email": "b@x.io", "loyalty_points": "many"})]);
+    let (run, s) = sync(
+        &emu,
+        json!({}),
+        &[
+            json!({"email": "a@x.io", "loyalty_points": 10.0}),
+            json!({"email": "b@x.io", "loyalty_points": "many"}),
+        ],
+    );
     assert_eq!(run.code, 0);
-    assert_eq!(prop(&emu, "a@x.io", "loyalty_points").as_deref(), Some("10"));
-    assert!(rejections(&s)[0]["message"].as_str().unwrap().contains("loyalty_points"));
+    assert_eq!(
+        prop(&emu, "a@x.io", "loyalty_points").as_deref(),
+        Some("10")
+    );
+    assert!(rejections(&s)[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("loyalty_points"));
 }

@@ -33,7 +33,8 @@ fn json_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         "\\PC{0,20}".prop_map(Value::String),
         "[a-zA-Z0-9.+ -]{0,10}@[a-z]{1,6}\\.[a-z]{2,4}".prop_map(Value::String),
         Just(Value::String("2024-02-29T00:00:00Z".into())),
@@ -41,7 +42,8 @@ fn json_value() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(4, 48, 6, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::btree_map(key.clone(), inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(key.clone(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -94,20 +96,36 @@ fn mapping_survives_any_record_and_keeps_its_invariants() {
         for unknown in ["drop", "reject"] {
             let config = Config::from_value(&json!({"access_token": "pat-x", "null_values": null_values, "unknown_properties": unknown, "lifecycle_stage": "lead"})).unwrap();
             let mapper = Mapper::new(&config, &props, vec!["email".into()]);
-            let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 256, ..ProptestConfig::default() });
+            let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+                cases: 256,
+                ..ProptestConfig::default()
+            });
             runner
-                .run(&prop::collection::btree_map("[a-z_]{1,8}|email|firstname|annualrevenue|interests|lifecyclestage", json_value(), 0..8), |fields| {
-                    let data: Map<String, Value> = fields.into_iter().collect();
-                    let mapped = mapper.map(&data);
-                    if let Ok(w) = &mapped.result {
-                        prop_assert_eq!(w.email.trim(), w.email.as_str());
-                        prop_assert_eq!(w.email.to_lowercase(), w.email.clone());
-                        prop_assert!(w.properties.iter().all(|(k, _)| !k.starts_with("_airbyte_")));
-                        prop_assert!(w.properties.iter().any(|(k, v)| k == "email" && v == &w.email));
-                        prop_assert!(w.properties.iter().all(|(k, _)| props.get(k).is_some()));
-                    }
-                    Ok(())
-                })
+                .run(
+                    &prop::collection::btree_map(
+                        "[a-z_]{1,8}|email|firstname|annualrevenue|interests|lifecyclestage",
+                        json_value(),
+                        0..8,
+                    ),
+                    |fields| {
+                        let data: Map<String, Value> = fields.into_iter().collect();
+                        let mapped = mapper.map(&data);
+                        if let Ok(w) = &mapped.result {
+                            prop_assert_eq!(w.email.trim(), w.email.as_str());
+                            prop_assert_eq!(w.email.to_lowercase(), w.email.clone());
+                            prop_assert!(w
+                                .properties
+                                .iter()
+                                .all(|(k, _)| !k.starts_with("_airbyte_")));
+                            prop_assert!(w
+                                .properties
+                                .iter()
+                                .any(|(k, v)| k == "email" && v == &w.email));
+                            prop_assert!(w.properties.iter().all(|(k, _)| props.get(k).is_some()));
+                        }
+                        Ok(())
+                    },
+                )
                 .unwrap();
         }
     }

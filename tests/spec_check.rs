@@ -21,16 +21,21 @@ fn spec_prints_the_same_schema_as_spec_json() {
     assert_eq!(run.messages[0]["spec"], file);
     let copy: Value = serde_json::from_str(include_str!("../integration_tests/spec.json")).unwrap();
     assert_eq!(copy, file, "integration_tests/spec.json is stale");
-    assert!(file["supported_destination_sync_modes"].as_array().unwrap().contains(&json!("append_dedup")));
+    assert!(file["supported_destination_sync_modes"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("append_dedup")));
 }
 
 #[test]
 fn sample_config_validates_and_invalid_config_does_not() {
     let schema = spec_schema();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let sample: Value = serde_json::from_str(include_str!("../integration_tests/sample_config.json")).unwrap();
+    let sample: Value =
+        serde_json::from_str(include_str!("../integration_tests/sample_config.json")).unwrap();
     assert!(validator.is_valid(&sample));
-    let invalid: Value = serde_json::from_str(include_str!("../integration_tests/invalid_config.json")).unwrap();
+    let invalid: Value =
+        serde_json::from_str(include_str!("../integration_tests/invalid_config.json")).unwrap();
     assert!(!validator.is_valid(&invalid));
 }
 
@@ -40,7 +45,12 @@ fn check_succeeds_with_a_good_token() {
     let s = Scratch::new("check-ok");
     let run = check(&s, &config(&emu, json!({"lifecycle_stage": "lead"})));
     assert_eq!(run.code, 0);
-    assert_eq!(run.connection_status()["status"], "SUCCEEDED", "{:?}", run.messages);
+    assert_eq!(
+        run.connection_status()["status"],
+        "SUCCEEDED",
+        "{:?}",
+        run.messages
+    );
     // The write-scope probe writes nothing.
     assert!(emu.contacts().is_empty());
 }
@@ -49,7 +59,10 @@ fn check_succeeds_with_a_good_token() {
 fn check_fails_with_an_unknown_token_and_says_so_without_echoing_it() {
     let emu = start(quick());
     let s = Scratch::new("check-badtoken");
-    let run = check(&s, &config(&emu, json!({"access_token": "pat-na1-wrong-secret-123"})));
+    let run = check(
+        &s,
+        &config(&emu, json!({"access_token": "pat-na1-wrong-secret-123"})),
+    );
     assert_eq!(run.code, 0);
     let status = run.connection_status();
     assert_eq!(status["status"], "FAILED");
@@ -61,7 +74,8 @@ fn check_fails_with_an_unknown_token_and_says_so_without_echoing_it() {
 #[test]
 fn check_names_the_missing_write_scope() {
     let opts = Options {
-        tokens: vec![TokenSpec::new("pat-readonly").with_scopes(&["crm.objects.contacts.read", "crm.schemas.contacts.read"])],
+        tokens: vec![TokenSpec::new("pat-readonly")
+            .with_scopes(&["crm.objects.contacts.read", "crm.schemas.contacts.read"])],
         ..quick()
     };
     let emu = start(opts);
@@ -69,7 +83,13 @@ fn check_names_the_missing_write_scope() {
     let run = check(&s, &config(&emu, json!({"access_token": "pat-readonly"})));
     let status = run.connection_status();
     assert_eq!(status["status"], "FAILED");
-    assert!(status["message"].as_str().unwrap().contains("crm.objects.contacts.write"), "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("crm.objects.contacts.write"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -84,30 +104,52 @@ fn check_names_the_missing_read_scope() {
     let run = check(&s, &config(&emu, json!({"access_token": "pat-noschema"})));
     let status = run.connection_status();
     assert_eq!(status["status"], "FAILED");
-    assert!(status["message"].as_str().unwrap().contains("crm.objects.contacts.read"), "{status}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("crm.objects.contacts.read"),
+        "{status}"
+    );
 }
 
 #[test]
 fn check_reports_an_unreachable_host() {
     // Bind then drop a listener: a loopback port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let s = Scratch::new("check-unreachable");
     let config = json!({"access_token": "pat-x", "base_url": format!("http://127.0.0.1:{port}"), "retry_initial_delay_ms": 1, "max_retries": 1});
     let run = check(&s, &config);
     let status = run.connection_status();
     assert_eq!(status["status"], "FAILED");
     let message = status["message"].as_str().unwrap();
-    assert!(message.contains("cannot reach HubSpot") && message.contains("base_url"), "{message}");
+    assert!(
+        message.contains("cannot reach HubSpot") && message.contains("base_url"),
+        "{message}"
+    );
 }
 
 #[test]
 fn check_reports_a_wrong_base_url() {
     let emu = start(quick());
     let s = Scratch::new("check-wrongurl");
-    let run = check(&s, &config(&emu, json!({"base_url": format!("{}/not-hubspot", emu.base_url())})));
+    let run = check(
+        &s,
+        &config(
+            &emu,
+            json!({"base_url": format!("{}/not-hubspot", emu.base_url())}),
+        ),
+    );
     let status = run.connection_status();
     assert_eq!(status["status"], "FAILED");
-    assert!(status["message"].as_str().unwrap().contains("base_url"), "{status}");
+    assert!(
+        status["message"].as_str().unwrap().contains("base_url"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -118,15 +160,26 @@ fn check_rejects_an_unknown_lifecycle_stage() {
     let status = run.connection_status();
     assert_eq!(status["status"], "FAILED");
     let message = status["message"].as_str().unwrap();
-    assert!(message.contains("lifecycle_stage") && message.contains("prospect") && message.contains("marketingqualifiedlead"), "{message}");
+    assert!(
+        message.contains("lifecycle_stage")
+            && message.contains("prospect")
+            && message.contains("marketingqualifiedlead"),
+        "{message}"
+    );
 }
 
 #[test]
 fn check_lists_every_config_violation_with_its_path() {
     let s = Scratch::new("check-invalid");
-    let run = check(&s, &json!({"access_token": 42, "base_url": "http://crm.example.com", "workers": 0, "null_values": "zap"}));
+    let run = check(
+        &s,
+        &json!({"access_token": 42, "base_url": "http://crm.example.com", "workers": 0, "null_values": "zap"}),
+    );
     assert_eq!(run.code, 0);
-    let message = run.connection_status()["message"].as_str().unwrap().to_string();
+    let message = run.connection_status()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for path in ["/access_token", "/workers", "/null_values"] {
         assert!(message.contains(path), "{path} missing from {message}");
     }
@@ -135,9 +188,18 @@ fn check_lists_every_config_violation_with_its_path() {
 #[test]
 fn plain_http_to_a_remote_host_is_refused() {
     let s = Scratch::new("check-http");
-    let run = check(&s, &json!({"access_token": "pat-secret-value", "base_url": "http://crm.example.com"}));
-    let message = run.connection_status()["message"].as_str().unwrap().to_string();
-    assert!(message.contains("base_url") && message.contains("https"), "{message}");
+    let run = check(
+        &s,
+        &json!({"access_token": "pat-secret-value", "base_url": "http://crm.example.com"}),
+    );
+    let message = run.connection_status()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("base_url") && message.contains("https"),
+        "{message}"
+    );
     assert!(!run.stdout.contains("pat-secret-value"));
 }
 
@@ -146,15 +208,44 @@ fn a_config_that_does_not_parse_names_the_file() {
     let s = Scratch::new("check-garbage");
     let path = s.write("config.json", "{not json");
     let run = run(&["check", "--config", path.to_str().unwrap()], b"");
-    let message = run.connection_status()["message"].as_str().unwrap().to_string();
+    let message = run.connection_status()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(message.contains("config.json"), "{message}");
 }
 
 #[test]
 fn help_shows_an_example_for_every_command() {
-    for cmd in ["spec", "check", "write"] {
-        let out = std::process::Command::new(BIN).args([cmd, "--help"]).output().unwrap();
+    for cmd in ["spec", "check", "discover", "write"] {
+        let out = std::process::Command::new(BIN)
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("Example"), "{cmd} --help: {text}");
     }
+}
+
+#[test]
+fn discover_lists_the_writable_contact_properties() {
+    let emu = start(quick());
+    let s = Scratch::new("discover");
+    let config = s.write("config.json", &config(&emu, json!({})).to_string());
+    let run = run(&["discover", "--config", config.to_str().unwrap()], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let catalog = &run.of_type("DESTINATION_CATALOG")[0]["destination_catalog"];
+    let op = &catalog["operations"][0];
+    assert_eq!(op["object_name"], "contacts");
+    assert_eq!(op["matching_keys"], json!([["email"]]));
+    let props = op["json_schema"]["properties"].as_object().unwrap();
+    assert!(props.contains_key("firstname") && props.contains_key("lifecyclestage"));
+    assert!(
+        !props.contains_key("hs_object_id") && !props.contains_key("createdate"),
+        "read-only properties are not listed"
+    );
+    assert!(props["lifecyclestage"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("customer")));
 }

@@ -10,21 +10,40 @@ use serde_json::{json, Value};
 fn the_sample_messages_create_contacts_and_echo_states() {
     let emu = start(quick());
     let s = Scratch::new("sample");
-    let run = write(&s, &config(&emu, json!({"lifecycle_stage": "lead"})), include_str!("../integration_tests/messages.txt"));
+    let run = write(
+        &s,
+        &config(&emu, json!({"lifecycle_stage": "lead"})),
+        include_str!("../integration_tests/messages.txt"),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(emails(&emu), vec!["ada@example.com", "alan@example.com", "grace@example.com"]);
+    assert_eq!(
+        emails(&emu),
+        vec!["ada@example.com", "alan@example.com", "grace@example.com"]
+    );
     // The second Ada record (mixed case, padded) merged into the first.
-    assert_eq!(prop(&emu, "ada@example.com", "company").as_deref(), Some("Babbage & Co"));
-    assert_eq!(prop(&emu, "ada@example.com", "firstname").as_deref(), Some("Ada"));
-    assert_eq!(prop(&emu, "grace@example.com", "lifecyclestage").as_deref(), Some("lead"));
+    assert_eq!(
+        prop(&emu, "ada@example.com", "company").as_deref(),
+        Some("Babbage & Co")
+    );
+    assert_eq!(
+        prop(&emu, "ada@example.com", "firstname").as_deref(),
+        Some("Ada")
+    );
+    assert_eq!(
+        prop(&emu, "grace@example.com", "lifecyclestage").as_deref(),
+        Some("lead")
+    );
     let states = run.states();
     assert_eq!(states.len(), 2);
     assert_eq!(states[0]["stream"]["stream_state"]["cursor"], "2023-11-14");
-    assert_eq!(states[0]["destinationStats"]["recordCount"], 2);
-    assert_eq!(states[1]["destinationStats"]["recordCount"], 2);
-    assert_eq!(states[1]["destinationStats"]["rejectedRecordCount"], 1);
+    assert_eq!(states[0]["destinationStats"]["recordCount"], 2.0);
+    assert_eq!(states[1]["destinationStats"]["recordCount"], 2.0);
+    assert_eq!(states[1]["destinationStats"]["rejectedRecordCount"], 1.0);
     let logs = run.logs();
-    assert!(logs.contains("line 6") && logs.contains("no usable email"), "{logs}");
+    assert!(
+        logs.contains("line 6") && logs.contains("no usable email"),
+        "{logs}"
+    );
     assert!(logs.contains("3 contacts created"), "{logs}");
 }
 
@@ -34,7 +53,12 @@ fn states_are_echoed_unchanged_apart_from_the_stats() {
     let s = Scratch::new("state-shapes");
     let global = json!({"type": "STATE", "state": {"type": "GLOBAL", "global": {"shared_state": {"lsn": 7}, "stream_states": [{"stream_descriptor": {"name": "contacts"}, "stream_state": {"c": 1}}]}}});
     let legacy = json!({"type": "STATE", "state": {"data": {"cursor": "x"}}});
-    let input = [record(json!({"email": "a@x.io"})), global.to_string(), legacy.to_string()].join("\n");
+    let input = [
+        record(json!({"email": "a@x.io"})),
+        global.to_string(),
+        legacy.to_string(),
+    ]
+    .join("\n");
     let run = write(&s, &config(&emu, json!({})), &input);
     let states = run.states();
     assert_eq!(states.len(), 2);
@@ -52,7 +76,11 @@ fn duplicates_across_batches_and_states_end_with_the_last_values() {
     // 60 distinct people written 20 times each, interleaved, with states in between.
     for round in 0..20u64 {
         for p in 0..60 {
-            let email = if round % 2 == 0 { format!("Person{p}@Example.com") } else { format!(" person{p}@example.COM ") };
+            let email = if round % 2 == 0 {
+                format!("Person{p}@Example.com")
+            } else {
+                format!(" person{p}@example.COM ")
+            };
             lines.push(record(json!({"email": email, "firstname": format!("r{round}"), "city": if round == 3 { json!("Paris") } else { Value::Null }})));
         }
         lines.push(state(round));
@@ -68,7 +96,11 @@ fn duplicates_across_batches_and_states_end_with_the_last_values() {
         assert_eq!(prop(&emu, &email, "city").as_deref(), Some("Paris"));
     }
     assert_eq!(cursors(&run), (0..20).collect::<Vec<_>>());
-    let total: u64 = run.states().iter().map(|s| s["destinationStats"]["recordCount"].as_u64().unwrap()).sum();
+    let total: u64 = run
+        .states()
+        .iter()
+        .map(|s| s["destinationStats"]["recordCount"].as_f64().unwrap() as u64)
+        .sum();
     assert_eq!(total, 1200);
 }
 
@@ -86,7 +118,9 @@ fn batches_stay_full_and_state_messages_do_not_force_small_batches() {
     let run = write(&s, &config(&emu, json!({"workers": 1})), &lines.join("\n"));
     assert_eq!(run.code, 0);
     assert_eq!(emails(&emu).len(), 1000);
-    let upserts = emu.stats().count("POST", "/crm/v3/objects/contacts/batch/upsert", 200);
+    let upserts = emu
+        .stats()
+        .count("POST", "/crm/v3/objects/contacts/batch/upsert", 200);
     assert_eq!(upserts, 10, "1000 contacts fit in 10 full batches");
     assert_eq!(cursors(&run).len(), 100);
 }
@@ -116,7 +150,12 @@ fn airbyte_fields_are_not_sent_and_values_are_formatted() {
     assert_eq!(c.properties["renewal_date"], "1990-05-17");
     // Unknown fields are dropped (the default) and reported once.
     assert!(!c.properties.contains_key("shoe_size"));
-    assert!(run.logs().contains("`shoe_size` is not a HubSpot contact property"), "{}", run.logs());
+    assert!(
+        run.logs()
+            .contains("`shoe_size` is not a HubSpot contact property"),
+        "{}",
+        run.logs()
+    );
     // An object for a text property is sent as its JSON text.
     assert_eq!(c.properties["address"], r#"{"street":"1 Main St"}"#);
 }
@@ -142,9 +181,15 @@ fn bad_lines_are_reported_with_their_number_and_skipped() {
     assert_eq!(emails(&emu), vec!["one@x.io", "two@x.io"]);
     let logs = run.logs();
     for n in [2, 3, 4, 5] {
-        assert!(logs.contains(&format!("line {n}")), "line {n} not reported: {logs}");
+        assert!(
+            logs.contains(&format!("line {n}")),
+            "line {n} not reported: {logs}"
+        );
     }
-    assert!(!logs.contains("line 6") && !logs.contains("line 7"), "LOG/TRACE inputs are fine: {logs}");
+    assert!(
+        !logs.contains("line 6") && !logs.contains("line 7"),
+        "LOG/TRACE inputs are fine: {logs}"
+    );
     assert!(logs.contains("companies"), "{logs}");
     assert_eq!(cursors(&run), vec![1]);
     // The data of a bad line is never echoed.
@@ -155,12 +200,22 @@ fn bad_lines_are_reported_with_their_number_and_skipped() {
 fn strict_input_makes_a_bad_line_fatal_after_committing_what_came_before() {
     let emu = start(quick());
     let s = Scratch::new("strict");
-    let input = [record(json!({"email": "one@x.io"})), state(1), "{oops".to_string(), record(json!({"email": "two@x.io"})), state(2)].join("\n");
+    let input = [
+        record(json!({"email": "one@x.io"})),
+        state(1),
+        "{oops".to_string(),
+        record(json!({"email": "two@x.io"})),
+        state(2),
+    ]
+    .join("\n");
     let run = write(&s, &config(&emu, json!({"strict_input": true})), &input);
     assert_ne!(run.code, 0);
     let trace = run.trace_error().expect("a TRACE ERROR");
     assert_eq!(trace["error"]["failure_type"], "config_error");
-    assert!(trace["error"]["message"].as_str().unwrap().contains("input line 3"));
+    assert!(trace["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("input line 3"));
     assert_eq!(cursors(&run), vec![1]);
     assert_eq!(emails(&emu), vec!["one@x.io"]);
 }
@@ -171,9 +226,21 @@ fn a_catalog_that_does_not_parse_names_the_file() {
     let s = Scratch::new("bad-catalog");
     let config = s.write("config.json", &config(&emu, json!({})).to_string());
     let catalog = s.write("catalog.json", r#"{"streams": [{"stream": {}}]}"#);
-    let run = run(&["write", "--config", config.to_str().unwrap(), "--catalog", catalog.to_str().unwrap()], b"");
+    let run = run(
+        &[
+            "write",
+            "--config",
+            config.to_str().unwrap(),
+            "--catalog",
+            catalog.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert_ne!(run.code, 0);
-    let message = run.trace_error().unwrap()["error"]["message"].as_str().unwrap().to_string();
+    let message = run.trace_error().unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(message.contains("catalog.json"), "{message}");
 }
 
@@ -182,10 +249,25 @@ fn overwrite_sync_mode_is_refused_clearly() {
     let emu = start(quick());
     let s = Scratch::new("overwrite");
     let config = s.write("config.json", &config(&emu, json!({})).to_string());
-    let catalog = s.write("catalog.json", &CATALOG.replace("append_dedup", "overwrite"));
-    let run = run(&["write", "--config", config.to_str().unwrap(), "--catalog", catalog.to_str().unwrap()], b"");
+    let catalog = s.write(
+        "catalog.json",
+        &CATALOG.replace("append_dedup", "overwrite"),
+    );
+    let run = run(
+        &[
+            "write",
+            "--config",
+            config.to_str().unwrap(),
+            "--catalog",
+            catalog.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert_ne!(run.code, 0);
-    let message = run.trace_error().unwrap()["error"]["message"].as_str().unwrap().to_string();
+    let message = run.trace_error().unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(message.contains("overwrite"), "{message}");
 }
 
@@ -201,15 +283,33 @@ fn rejected_records_go_to_the_file_with_their_reason() {
         state(1),
     ]
     .join("\n");
-    let run = write(&s, &config(&emu, json!({"rejected_records_path": path.to_str().unwrap()})), &input);
+    let run = write(
+        &s,
+        &config(
+            &emu,
+            json!({"rejected_records_path": path.to_str().unwrap()}),
+        ),
+        &input,
+    );
     assert_eq!(run.code, 0);
-    let lines: Vec<Value> = std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["line"], 2);
     assert_eq!(lines[0]["record"]["firstname"], "Bad");
-    assert!(lines[0]["reason"].as_str().unwrap().contains("email"), "{}", lines[0]);
+    assert!(
+        lines[0]["reason"].as_str().unwrap().contains("email"),
+        "{}",
+        lines[0]
+    );
     assert_eq!(lines[1]["line"], 3);
-    assert_eq!(run.states()[0]["destinationStats"]["rejectedRecordCount"], 2);
+    assert_eq!(
+        run.states()[0]["destinationStats"]["rejectedRecordCount"],
+        2.0
+    );
     assert_eq!(emails(&emu), vec!["good@x.io"]);
 }
 
@@ -217,11 +317,23 @@ fn rejected_records_go_to_the_file_with_their_reason() {
 fn fail_on_rejected_records_fails_the_sync_but_keeps_every_state() {
     let emu = start(quick());
     let s = Scratch::new("fail-on-rejected");
-    let input = [record(json!({"email": "good@x.io"})), record(json!({"firstname": "NoEmail"})), state(1)].join("\n");
-    let run = write(&s, &config(&emu, json!({"fail_on_rejected_records": true})), &input);
+    let input = [
+        record(json!({"email": "good@x.io"})),
+        record(json!({"firstname": "NoEmail"})),
+        state(1),
+    ]
+    .join("\n");
+    let run = write(
+        &s,
+        &config(&emu, json!({"fail_on_rejected_records": true})),
+        &input,
+    );
     assert_ne!(run.code, 0);
     assert_eq!(cursors(&run), vec![1]);
-    assert!(run.trace_error().unwrap()["error"]["message"].as_str().unwrap().contains("fail_on_rejected_records"));
+    assert!(run.trace_error().unwrap()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("fail_on_rejected_records"));
 }
 
 #[test]
@@ -231,5 +343,9 @@ fn an_empty_input_writes_nothing_and_succeeds() {
     let run = write(&s, &config(&emu, json!({})), "");
     assert_eq!(run.code, 0);
     assert!(emu.contacts().is_empty());
-    assert_eq!(emu.stats().count("POST", "/crm/v3/objects/contacts/batch/upsert", 200), 0);
+    assert_eq!(
+        emu.stats()
+            .count("POST", "/crm/v3/objects/contacts/batch/upsert", 200),
+        0
+    );
 }

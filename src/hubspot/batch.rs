@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::client::{Client, Outcome};
-use super::errors::{property_problems, PropertyProblem, reason_from_body, truncate, HubSpotError, RejectReason};
+use super::errors::{
+    property_problems, reason_from_body, truncate, HubSpotError, PropertyProblem, RejectReason,
+};
 
 /// Upsert by email, or update by record id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +33,10 @@ pub struct Input {
 pub enum Written {
     /// Written; `id` is HubSpot's record id when the answer named it,
     /// `created` whether the contact is new.
-    Ok { id: Option<String>, created: bool },
+    Ok {
+        id: Option<String>,
+        created: bool,
+    },
     Rejected(RejectReason),
 }
 
@@ -43,7 +48,12 @@ pub struct Calls {
 
 /// Writes `inputs` (at most 100) and returns one result per input, in order.
 /// An `Err` is fatal for the sync (auth, retries exhausted, quota).
-pub fn write(client: &Client, mode: Mode, inputs: &[Input], calls: &mut Calls) -> Result<Vec<Written>, HubSpotError> {
+pub fn write(
+    client: &Client,
+    mode: Mode,
+    inputs: &[Input],
+    calls: &mut Calls,
+) -> Result<Vec<Written>, HubSpotError> {
     let mut results: Vec<Option<Written>> = vec![None; inputs.len()];
     let mut pending: Vec<Vec<usize>> = vec![(0..inputs.len()).collect()];
     while let Some(group) = pending.pop() {
@@ -62,7 +72,9 @@ pub fn write(client: &Client, mode: Mode, inputs: &[Input], calls: &mut Calls) -
                 if !unmapped.is_empty() {
                     // Errors we could not tie to inputs: resend those inputs in
                     // halves (an upsert by email is idempotent) until each is known.
-                    let why = RejectReason::HubSpotValidation("unattributed error in a multi-status answer".into());
+                    let why = RejectReason::HubSpotValidation(
+                        "unattributed error in a multi-status answer".into(),
+                    );
                     split_into(&mut pending, unmapped, &mut results, why);
                 }
             }
@@ -70,7 +82,15 @@ pub fn write(client: &Client, mode: Mode, inputs: &[Input], calls: &mut Calls) -
                 let body = answer.json();
                 if group.len() == 1 {
                     let i = group[0];
-                    results[i] = Some(resolve_single(client, mode, &inputs[i], answer.status, &body, reason, calls)?);
+                    results[i] = Some(resolve_single(
+                        client,
+                        mode,
+                        &inputs[i],
+                        answer.status,
+                        &body,
+                        reason,
+                        calls,
+                    )?);
                     continue;
                 }
                 let (guilty, suspects, rest) = narrow(inputs, &group, &body);
@@ -90,13 +110,23 @@ pub fn write(client: &Client, mode: Mode, inputs: &[Input], calls: &mut Calls) -
     }
     Ok(results
         .into_iter()
-        .map(|r| r.unwrap_or(Written::Ok { id: None, created: false }))
+        .map(|r| {
+            r.unwrap_or(Written::Ok {
+                id: None,
+                created: false,
+            })
+        })
         .collect())
 }
 
 /// Pushes the two halves of `group` to be resent; a single input can't be
 /// narrowed further and is rejected with `reason`.
-fn split_into(pending: &mut Vec<Vec<usize>>, group: Vec<usize>, results: &mut [Option<Written>], reason: RejectReason) {
+fn split_into(
+    pending: &mut Vec<Vec<usize>>,
+    group: Vec<usize>,
+    results: &mut [Option<Written>],
+    reason: RejectReason,
+) {
     if let [only] = group[..] {
         results[only] = Some(Written::Rejected(reason));
         return;
@@ -109,19 +139,45 @@ fn split_into(pending: &mut Vec<Vec<usize>>, group: Vec<usize>, results: &mut [O
 
 /// Reads a 2xx body: marks results and per-input errors. Returns the inputs
 /// still unknown when some error could not be attributed.
-fn apply_results(mode: Mode, inputs: &[Input], group: &[usize], body: &Value, results: &mut [Option<Written>]) -> Vec<usize> {
+fn apply_results(
+    mode: Mode,
+    inputs: &[Input],
+    group: &[usize],
+    body: &Value,
+    results: &mut [Option<Written>],
+) -> Vec<usize> {
     let mut unattributed = false;
-    for e in body.get("errors").and_then(Value::as_array).into_iter().flatten() {
-        match error_trace_ids(e).into_iter().filter_map(|t| t.parse::<usize>().ok()).filter(|t| group.contains(t)).collect::<Vec<_>>() {
+    for e in body
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match error_trace_ids(e)
+            .into_iter()
+            .filter_map(|t| t.parse::<usize>().ok())
+            .filter(|t| group.contains(t))
+            .collect::<Vec<_>>()
+        {
             ids if ids.is_empty() => unattributed = true,
             ids => {
                 let message = e.get("message").and_then(Value::as_str).unwrap_or_default();
                 let reason = match property_problems(message).first() {
                     Some(p) => p.reason(),
                     None => {
-                        let code = e.get("category").and_then(Value::as_str).unwrap_or_default();
+                        let code = e
+                            .get("category")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default();
                         let full = reason_from_body(e);
-                        if code.is_empty() { full } else { RejectReason::HubSpotValidation(truncate(&format!("{code}: {message}"), 300)) }
+                        if code.is_empty() {
+                            full
+                        } else {
+                            RejectReason::HubSpotValidation(truncate(
+                                &format!("{code}: {message}"),
+                                300,
+                            ))
+                        }
                     }
                 };
                 for i in ids {
@@ -130,14 +186,25 @@ fn apply_results(mode: Mode, inputs: &[Input], group: &[usize], body: &Value, re
             }
         }
     }
-    for r in body.get("results").and_then(Value::as_array).into_iter().flatten() {
+    for r in body
+        .get("results")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let id = r.get("id").and_then(Value::as_str).map(str::to_string);
         let created = r.get("new").and_then(Value::as_bool).unwrap_or(false);
         let key = match mode {
-            Mode::UpsertByEmail => r.pointer("/properties/email").and_then(Value::as_str).map(str::to_lowercase),
+            Mode::UpsertByEmail => r
+                .pointer("/properties/email")
+                .and_then(Value::as_str)
+                .map(str::to_lowercase),
             Mode::UpdateById => id.clone(),
         };
-        let by_trace = r.get("objectWriteTraceId").and_then(Value::as_str).and_then(|t| t.parse::<usize>().ok());
+        let by_trace = r
+            .get("objectWriteTraceId")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse::<usize>().ok());
         let index = by_trace.filter(|t| group.contains(t)).or_else(|| {
             let key = key?;
             group.iter().copied().find(|&i| inputs[i].id == key)
@@ -150,12 +217,19 @@ fn apply_results(mode: Mode, inputs: &[Input], group: &[usize], body: &Value, re
     }
     if unattributed {
         // Those already settled stay; the rest must be resent to learn their fate.
-        let unknown: Vec<usize> = group.iter().copied().filter(|&i| results[i].is_none()).collect();
+        let unknown: Vec<usize> = group
+            .iter()
+            .copied()
+            .filter(|&i| results[i].is_none())
+            .collect();
         return unknown;
     }
     for &i in group {
         if results[i].is_none() {
-            results[i] = Some(Written::Ok { id: None, created: false });
+            results[i] = Some(Written::Ok {
+                id: None,
+                created: false,
+            });
         }
     }
     Vec::new()
@@ -165,7 +239,13 @@ fn apply_results(mode: Mode, inputs: &[Input], group: &[usize], body: &Value, re
 /// context (a string or a list).
 fn error_trace_ids(e: &Value) -> Vec<String> {
     let mut out = Vec::new();
-    for v in [e.get("objectWriteTraceId"), e.pointer("/context/objectWriteTraceId")].into_iter().flatten() {
+    for v in [
+        e.get("objectWriteTraceId"),
+        e.pointer("/context/objectWriteTraceId"),
+    ]
+    .into_iter()
+    .flatten()
+    {
         match v {
             Value::String(s) => out.push(s.clone()),
             Value::Array(a) => out.extend(a.iter().filter_map(Value::as_str).map(str::to_string)),
@@ -180,29 +260,50 @@ fn error_trace_ids(e: &Value) -> Vec<String> {
 /// inputs that certainly caused it (rejected now), inputs that may have
 /// (resent on their own), and the rest (resent together, expected to pass).
 #[allow(clippy::type_complexity)]
-fn narrow(inputs: &[Input], group: &[usize], body: &Value) -> (Vec<(usize, RejectReason)>, Vec<usize>, Vec<usize>) {
-    let message = body.get("message").and_then(Value::as_str).unwrap_or_default();
+fn narrow(
+    inputs: &[Input],
+    group: &[usize],
+    body: &Value,
+) -> (Vec<(usize, RejectReason)>, Vec<usize>, Vec<usize>) {
+    let message = body
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let problems = property_problems(message);
     let value_of = |i: usize, name: &str| -> Option<&str> {
         if name == "email" {
             Some(inputs[i].id.as_str())
         } else {
-            inputs[i].properties.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+            inputs[i]
+                .properties
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
         }
     };
     let certain = |i: usize, p: &PropertyProblem| {
-        value_of(i, &p.name).is_some_and(|v| matches!(p.code.as_str(), "PROPERTY_DOESNT_EXIST" | "READ_ONLY_VALUE") || quotes(&p.message, v))
+        value_of(i, &p.name).is_some_and(|v| {
+            matches!(p.code.as_str(), "PROPERTY_DOESNT_EXIST" | "READ_ONLY_VALUE")
+                || quotes(&p.message, v)
+        })
     };
     // A problem that names its input certainly clears the others of it
     // (HubSpot details only the first bad input; a resend finds the next).
-    let pinned: Vec<bool> = problems.iter().map(|p| group.iter().any(|&i| certain(i, p))).collect();
+    let pinned: Vec<bool> = problems
+        .iter()
+        .map(|p| group.iter().any(|&i| certain(i, p)))
+        .collect();
     let mut guilty = Vec::new();
     let mut suspects = Vec::new();
     let mut rest = Vec::new();
     for &i in group {
         if let Some(p) = problems.iter().find(|p| certain(i, p)) {
             guilty.push((i, p.reason()));
-        } else if problems.iter().zip(&pinned).any(|(p, &pinned)| !pinned && value_of(i, &p.name).is_some()) {
+        } else if problems
+            .iter()
+            .zip(&pinned)
+            .any(|(p, &pinned)| !pinned && value_of(i, &p.name).is_some())
+        {
             suspects.push(i);
         } else {
             rest.push(i);
@@ -221,7 +322,11 @@ fn quotes(message: &str, value: &str) -> bool {
     }
     let lower = message.to_lowercase();
     let value = value.to_lowercase();
-    let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '.' || c == '@' || c == '_' || c == '-') || c == '.');
+    let boundary = |c: Option<char>| {
+        c.is_none_or(|c| {
+            !(c.is_alphanumeric() || c == '.' || c == '@' || c == '_' || c == '-') || c == '.'
+        })
+    };
     lower.match_indices(&value).any(|(at, _)| {
         let before = lower[..at].chars().next_back();
         let after = lower[at + value.len()..].chars().next();
@@ -232,17 +337,41 @@ fn quotes(message: &str, value: &str) -> bool {
 /// The last step for one input HubSpot refused: a 409 naming the contact that
 /// owns this email is resolved by updating that contact (its email left
 /// alone); anything else rejects the input.
-fn resolve_single(client: &Client, mode: Mode, input: &Input, status: u16, body: &Value, reason: RejectReason, calls: &mut Calls) -> Result<Written, HubSpotError> {
+fn resolve_single(
+    client: &Client,
+    mode: Mode,
+    input: &Input,
+    status: u16,
+    body: &Value,
+    reason: RejectReason,
+    calls: &mut Calls,
+) -> Result<Written, HubSpotError> {
     if status == 409 && mode == Mode::UpsertByEmail {
-        let message = body.get("message").and_then(Value::as_str).unwrap_or_default();
+        let message = body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if let Some(id) = existing_id(message) {
             let update = Input {
                 id: id.clone(),
-                properties: input.properties.iter().filter(|(k, _)| k != "email").cloned().collect(),
+                properties: input
+                    .properties
+                    .iter()
+                    .filter(|(k, _)| k != "email")
+                    .cloned()
+                    .collect(),
             };
-            let result = write(client, Mode::UpdateById, std::slice::from_ref(&update), calls)?;
+            let result = write(
+                client,
+                Mode::UpdateById,
+                std::slice::from_ref(&update),
+                calls,
+            )?;
             return Ok(match result.into_iter().next() {
-                Some(Written::Ok { created, .. }) => Written::Ok { id: Some(id), created },
+                Some(Written::Ok { created, .. }) => Written::Ok {
+                    id: Some(id),
+                    created,
+                },
                 Some(rejected) => rejected,
                 None => Written::Rejected(reason),
             });
@@ -254,7 +383,11 @@ fn resolve_single(client: &Client, mode: Mode, input: &Input, status: u16, body:
 /// The id in HubSpot's "… already exists. Existing ID: 123" message.
 pub fn existing_id(message: &str) -> Option<String> {
     let at = message.find("Existing ID:")? + "Existing ID:".len();
-    let digits: String = message[at..].trim_start().chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = message[at..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     (!digits.is_empty()).then_some(digits)
 }
 
@@ -309,23 +442,34 @@ mod tests {
     fn input(email: &str, props: &[(&str, &str)]) -> Input {
         Input {
             id: email.into(),
-            properties: props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            properties: props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
 
     #[test]
     fn encode_carries_trace_ids_and_id_property() {
         let inputs = vec![input("a@x.io", &[("firstname", "A")]), input("b@x.io", &[])];
-        let v: Value = serde_json::from_slice(&encode(Mode::UpsertByEmail, &inputs, &[1, 0])).unwrap();
-        assert_eq!(v, json!({"inputs": [
-            {"id": "b@x.io", "idProperty": "email", "properties": {}, "objectWriteTraceId": "1"},
-            {"id": "a@x.io", "idProperty": "email", "properties": {"firstname": "A"}, "objectWriteTraceId": "0"}
-        ]}));
+        let v: Value =
+            serde_json::from_slice(&encode(Mode::UpsertByEmail, &inputs, &[1, 0])).unwrap();
+        assert_eq!(
+            v,
+            json!({"inputs": [
+                {"id": "b@x.io", "idProperty": "email", "properties": {}, "objectWriteTraceId": "1"},
+                {"id": "a@x.io", "idProperty": "email", "properties": {"firstname": "A"}, "objectWriteTraceId": "0"}
+            ]})
+        );
     }
 
     #[test]
     fn multi_status_errors_map_to_their_inputs() {
-        let inputs = vec![input("a@x.io", &[]), input("b@x.io", &[("color", "puce")]), input("c@x.io", &[])];
+        let inputs = vec![
+            input("a@x.io", &[]),
+            input("b@x.io", &[("color", "puce")]),
+            input("c@x.io", &[]),
+        ];
         let body = json!({
             "status": "COMPLETE",
             "results": [{"id": "1", "properties": {"email": "a@x.io"}, "new": true}],
@@ -335,11 +479,32 @@ mod tests {
                 "context": {"objectWriteTraceId": ["1"]}}]
         });
         let mut results = vec![None; 3];
-        let unknown = apply_results(Mode::UpsertByEmail, &inputs, &[0, 1, 2], &body, &mut results);
+        let unknown = apply_results(
+            Mode::UpsertByEmail,
+            &inputs,
+            &[0, 1, 2],
+            &body,
+            &mut results,
+        );
         assert!(unknown.is_empty());
-        assert_eq!(results[0], Some(Written::Ok { id: Some("1".into()), created: true }));
-        assert!(matches!(results[1], Some(Written::Rejected(RejectReason::InvalidOption(_)))));
-        assert_eq!(results[2], Some(Written::Ok { id: None, created: false }));
+        assert_eq!(
+            results[0],
+            Some(Written::Ok {
+                id: Some("1".into()),
+                created: true
+            })
+        );
+        assert!(matches!(
+            results[1],
+            Some(Written::Rejected(RejectReason::InvalidOption(_)))
+        ));
+        assert_eq!(
+            results[2],
+            Some(Written::Ok {
+                id: None,
+                created: false
+            })
+        );
     }
 
     #[test]
@@ -347,12 +512,19 @@ mod tests {
         let inputs = vec![input("a@x.io", &[]), input("b@x.io", &[])];
         let body = json!({"results": [{"id": "1", "properties": {"email": "a@x.io"}}], "errors": [{"message": "boom"}]});
         let mut results = vec![None; 2];
-        assert_eq!(apply_results(Mode::UpsertByEmail, &inputs, &[0, 1], &body, &mut results), vec![1]);
+        assert_eq!(
+            apply_results(Mode::UpsertByEmail, &inputs, &[0, 1], &body, &mut results),
+            vec![1]
+        );
     }
 
     #[test]
     fn narrow_rejects_the_quoted_email_and_keeps_the_rest() {
-        let inputs = vec![input("ok@x.io", &[]), input("bcooper@example.con", &[]), input("fine@y.io", &[])];
+        let inputs = vec![
+            input("ok@x.io", &[]),
+            input("bcooper@example.con", &[]),
+            input("fine@y.io", &[]),
+        ];
         let body = json!({"message": "Property values were not valid: [{\"isValid\":false,\"message\":\"Email address bcooper@example.con is invalid\",\"error\":\"INVALID_EMAIL\",\"name\":\"email\"}]"});
         let (guilty, suspects, rest) = narrow(&inputs, &[0, 1, 2], &body);
         assert_eq!(guilty, vec![(1, RejectReason::InvalidEmail)]);
@@ -362,7 +534,11 @@ mod tests {
 
     #[test]
     fn narrow_rejects_every_input_with_an_unknown_property() {
-        let inputs = vec![input("a@x.io", &[("shoe", "9")]), input("b@x.io", &[]), input("c@x.io", &[("shoe", "")])];
+        let inputs = vec![
+            input("a@x.io", &[("shoe", "9")]),
+            input("b@x.io", &[]),
+            input("c@x.io", &[("shoe", "")]),
+        ];
         let body = json!({"message": "Property values were not valid: [{\"isValid\":false,\"message\":\"Property \\\"shoe\\\" does not exist\",\"error\":\"PROPERTY_DOESNT_EXIST\",\"name\":\"shoe\"}]"});
         let (guilty, _, rest) = narrow(&inputs, &[0, 1, 2], &body);
         assert_eq!(guilty.iter().map(|g| g.0).collect::<Vec<_>>(), vec![0, 2]);
@@ -379,15 +555,27 @@ mod tests {
 
     #[test]
     fn quotes_matches_whole_tokens_only() {
-        assert!(quotes("Email address bcooper@example.con is invalid", "bcooper@example.con"));
-        assert!(!quotes("Email address xbcooper@example.con is invalid", "bcooper@example.con"));
-        assert!(quotes("\"puce\" was not one of the allowed options", "puce"));
+        assert!(quotes(
+            "Email address bcooper@example.con is invalid",
+            "bcooper@example.con"
+        ));
+        assert!(!quotes(
+            "Email address xbcooper@example.con is invalid",
+            "bcooper@example.con"
+        ));
+        assert!(quotes(
+            "\"puce\" was not one of the allowed options",
+            "puce"
+        ));
         assert!(!quotes("anything", ""));
     }
 
     #[test]
     fn existing_id_is_read_from_the_conflict_message() {
-        assert_eq!(existing_id("Contact already exists. Existing ID: 37765128953"), Some("37765128953".into()));
+        assert_eq!(
+            existing_id("Contact already exists. Existing ID: 37765128953"),
+            Some("37765128953".into())
+        );
         assert_eq!(existing_id("Conflict"), None);
     }
 }

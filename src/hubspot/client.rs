@@ -102,9 +102,9 @@ impl Client {
             };
             let action = decide(answer.as_ref().map_err(String::as_str));
             let throttle = match &action {
-                Action::Throttled(after) => {
-                    Some(after.unwrap_or_else(|| self.governor.throttle_wait(self.retry.initial_delay)))
-                }
+                Action::Throttled(after) => Some(
+                    after.unwrap_or_else(|| self.governor.throttle_wait(self.retry.initial_delay)),
+                ),
                 _ => None,
             };
             self.governor.release(permit, &headers, throttle);
@@ -186,9 +186,11 @@ impl Client {
         let headers = RateHeaders {
             max: header("x-hubspot-ratelimit-max").and_then(|v| v.parse().ok()),
             remaining: header("x-hubspot-ratelimit-remaining").and_then(|v| v.parse().ok()),
-            interval_ms: header("x-hubspot-ratelimit-interval-milliseconds").and_then(|v| v.parse().ok()),
+            interval_ms: header("x-hubspot-ratelimit-interval-milliseconds")
+                .and_then(|v| v.parse().ok()),
             daily: header("x-hubspot-ratelimit-daily").and_then(|v| v.parse().ok()),
-            daily_remaining: header("x-hubspot-ratelimit-daily-remaining").and_then(|v| v.parse().ok()),
+            daily_remaining: header("x-hubspot-ratelimit-daily-remaining")
+                .and_then(|v| v.parse().ok()),
         };
         let retry_after = header("retry-after").and_then(|v| v.parse().ok());
         let status = response.status().as_u16();
@@ -210,7 +212,12 @@ impl Client {
 
     /// The bearer token, refreshing an OAuth one when there is none yet.
     fn bearer(&self) -> Result<Secret, HubSpotError> {
-        if let Some(t) = self.token.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(t) = self
+            .token
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             return Ok(t.clone());
         }
         let mut slot = self.token.write().unwrap_or_else(|e| e.into_inner());
@@ -230,7 +237,10 @@ impl Client {
             refresh_token,
         } = &self.auth
         else {
-            return Err(HubSpotError::new(FailureType::Config, "no access token configured"));
+            return Err(HubSpotError::new(
+                FailureType::Config,
+                "no access token configured",
+            ));
         };
         let url = format!("{}/oauth/v1/token", self.base_url);
         let started = Instant::now();
@@ -266,7 +276,11 @@ impl Client {
                 .ok()
                 .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
                 .unwrap_or_else(|| truncate(&body, 200));
-            let failure = if transient { FailureType::Transient } else { FailureType::Config };
+            let failure = if transient {
+                FailureType::Transient
+            } else {
+                FailureType::Config
+            };
             return Err(HubSpotError::new(
                 failure,
                 format!("refreshing the OAuth access token failed ({}): {detail}; check client_id, client_secret and refresh_token", if status == 0 { "no answer".to_string() } else { status.to_string() }),

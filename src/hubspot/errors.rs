@@ -140,7 +140,9 @@ impl PropertyProblem {
             "INVALID_EMAIL" => RejectReason::InvalidEmail,
             "PROPERTY_DOESNT_EXIST" => RejectReason::UnknownProperty(self.name.clone()),
             "READ_ONLY_VALUE" => RejectReason::ReadOnlyProperty(self.name.clone()),
-            "INVALID_OPTION" => RejectReason::InvalidOption(format!("{}: {}", self.name, self.message)),
+            "INVALID_OPTION" => {
+                RejectReason::InvalidOption(format!("{}: {}", self.name, self.message))
+            }
             _ => RejectReason::InvalidValue(format!("{}: {}", self.name, self.message)),
         }
     }
@@ -257,7 +259,12 @@ fn category(body: &Value) -> &str {
 /// The scope names a 403 MISSING_SCOPES body lists.
 fn missing_scopes(body: &Value) -> Vec<String> {
     let mut scopes = Vec::new();
-    for e in body.get("errors").and_then(Value::as_array).into_iter().flatten() {
+    for e in body
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         for key in ["requiredGranularScopes", "requiredScopes"] {
             for s in e
                 .pointer(&format!("/context/{key}"))
@@ -308,7 +315,10 @@ mod tests {
     #[test]
     fn invalid_email_400_is_typed() {
         let body = r#"{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Email address bcooper@example.con is invalid\",\"error\":\"INVALID_EMAIL\",\"name\":\"email\"}]","correlationId":"x","category":"VALIDATION_ERROR"}"#;
-        assert_eq!(decide(Ok(&answer(400, body))), Action::Invalid(RejectReason::InvalidEmail));
+        assert_eq!(
+            decide(Ok(&answer(400, body))),
+            Action::Invalid(RejectReason::InvalidEmail)
+        );
     }
 
     #[test]
@@ -322,21 +332,33 @@ mod tests {
 
     #[test]
     fn malformed_json_400_without_category_is_a_validation_reason() {
-        let a = decide(Ok(&answer(400, r#"{"status":"error","message":"Invalid input JSON on line 3, column 9: x"}"#)));
-        assert!(matches!(a, Action::Invalid(RejectReason::HubSpotValidation(m)) if m.contains("line 3")));
+        let a = decide(Ok(&answer(
+            400,
+            r#"{"status":"error","message":"Invalid input JSON on line 3, column 9: x"}"#,
+        )));
+        assert!(
+            matches!(a, Action::Invalid(RejectReason::HubSpotValidation(m)) if m.contains("line 3"))
+        );
     }
 
     #[test]
     fn conflict_409_is_invalid() {
-        let a = decide(Ok(&answer(409, r#"{"status":"error","message":"Contact already exists. Existing ID: 37765128953","category":"CONFLICT"}"#)));
-        assert!(matches!(a, Action::Invalid(RejectReason::HubSpotValidation(m)) if m.contains("37765128953")));
+        let a = decide(Ok(&answer(
+            409,
+            r#"{"status":"error","message":"Contact already exists. Existing ID: 37765128953","category":"CONFLICT"}"#,
+        )));
+        assert!(
+            matches!(a, Action::Invalid(RejectReason::HubSpotValidation(m)) if m.contains("37765128953"))
+        );
     }
 
     #[test]
     fn missing_scopes_403_names_them() {
         let body = r#"{"status":"error","message":"This app hasn't been granted all required scopes to make this call.","category":"MISSING_SCOPES","errors":[{"message":"One or more of the following scopes are required.","context":{"requiredGranularScopes":["crm.objects.contacts.write"]}}]}"#;
         match decide(Ok(&answer(403, body))) {
-            Action::Fatal(FailureType::Config, m) => assert!(m.contains("crm.objects.contacts.write"), "{m}"),
+            Action::Fatal(FailureType::Config, m) => {
+                assert!(m.contains("crm.objects.contacts.write"), "{m}")
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -347,22 +369,34 @@ mod tests {
         assert_eq!(decide(Ok(&answer(429, burst))), Action::Throttled(None));
         let mut with_after = answer(429, burst);
         with_after.retry_after = Some(3);
-        assert_eq!(decide(Ok(&with_after)), Action::Throttled(Some(Duration::from_secs(3))));
+        assert_eq!(
+            decide(Ok(&with_after)),
+            Action::Throttled(Some(Duration::from_secs(3)))
+        );
         let daily = r#"{"status":"error","message":"You have reached your daily limit.","errorType":"RATE_LIMIT","policyName":"DAILY"}"#;
-        assert!(matches!(decide(Ok(&answer(429, daily))), Action::QuotaExhausted(_)));
+        assert!(matches!(
+            decide(Ok(&answer(429, daily))),
+            Action::QuotaExhausted(_)
+        ));
     }
 
     #[test]
     fn server_errors_html_and_transport_errors_retry() {
         for status in [500, 502, 503, 504, 423] {
-            assert!(matches!(decide(Ok(&answer(status, "<html>bad gateway</html>"))), Action::Retry(_)));
+            assert!(matches!(
+                decide(Ok(&answer(status, "<html>bad gateway</html>"))),
+                Action::Retry(_)
+            ));
         }
         assert!(matches!(decide(Err("connection reset")), Action::Retry(_)));
     }
 
     #[test]
     fn unauthorized_is_its_own_action() {
-        let a = decide(Ok(&answer(401, r#"{"status":"error","message":"Authentication credentials not found.","category":"INVALID_AUTHENTICATION"}"#)));
+        let a = decide(Ok(&answer(
+            401,
+            r#"{"status":"error","message":"Authentication credentials not found.","category":"INVALID_AUTHENTICATION"}"#,
+        )));
         assert!(matches!(a, Action::Unauthorized(m) if m.contains("credentials not found")));
     }
 

@@ -278,7 +278,10 @@ mod tests {
     fn starts_at_the_lowest_tier_then_learns_the_header_limit() {
         let g = Governor::new(0);
         let permits: Vec<_> = (0..INITIAL_MAX - 1).map(|_| g.acquire().unwrap()).collect();
-        assert!(g.lock().window_wait(Instant::now()).is_some(), "limit reached at 99");
+        assert!(
+            g.lock().window_wait(Instant::now()).is_some(),
+            "limit reached at 99"
+        );
         for p in permits {
             g.release(p, &headers(190, 189), None);
         }
@@ -294,7 +297,15 @@ mod tests {
     #[test]
     fn slots_are_held_one_interval_after_the_answer() {
         let g = Governor::new(0);
-        g.release(g.acquire().unwrap(), &RateHeaders { max: Some(2), interval_ms: Some(50), ..Default::default() }, None);
+        g.release(
+            g.acquire().unwrap(),
+            &RateHeaders {
+                max: Some(2),
+                interval_ms: Some(50),
+                ..Default::default()
+            },
+            None,
+        );
         // limit = 2 - 1 margin = 1 slot, held for 50 ms after the answer.
         let wait = g.lock().window_wait(Instant::now()).expect("must wait");
         assert!(wait <= Duration::from_millis(50));
@@ -306,14 +317,22 @@ mod tests {
     fn a_429_pauses_everyone_and_lowers_the_limit() {
         let g = Governor::new(0);
         g.release(g.acquire().unwrap(), &headers(190, 150), None);
-        g.release(g.acquire().unwrap(), &RateHeaders::default(), Some(Duration::from_millis(200)));
+        g.release(
+            g.acquire().unwrap(),
+            &RateHeaders::default(),
+            Some(Duration::from_millis(200)),
+        );
         let u = g.usage();
         assert_eq!(u.throttled, 1);
         assert!(g.lock().paused_until.unwrap() > Instant::now());
         assert_eq!(g.lock().penalty, 19);
         // A storm lowers the limit by half at most, and clean answers win it back.
         for _ in 0..20 {
-            g.release(g.acquire().unwrap(), &RateHeaders::default(), Some(Duration::from_millis(1)));
+            g.release(
+                g.acquire().unwrap(),
+                &RateHeaders::default(),
+                Some(Duration::from_millis(1)),
+            );
         }
         assert_eq!(g.lock().penalty, 95);
         g.release(g.acquire().unwrap(), &headers(190, 150), None);
@@ -328,7 +347,10 @@ mod tests {
         assert_eq!(g.lock().foreign.len(), 7);
         // Limit 10 less one slot of margin: one more request may go, not two.
         std::mem::forget(g.acquire().unwrap());
-        assert!(g.lock().window_wait(Instant::now()).is_some(), "limit 9 reached");
+        assert!(
+            g.lock().window_wait(Instant::now()).is_some(),
+            "limit 9 reached"
+        );
     }
 
     #[test]
@@ -336,20 +358,40 @@ mod tests {
         let g = Governor::new(5);
         g.release(
             g.acquire().unwrap(),
-            &RateHeaders { daily: Some(100), daily_remaining: Some(6), ..Default::default() },
+            &RateHeaders {
+                daily: Some(100),
+                daily_remaining: Some(6),
+                ..Default::default()
+            },
             None,
         );
         let p = g.acquire().unwrap(); // 6 → 5
         g.release(p, &RateHeaders::default(), None);
-        assert_eq!(g.acquire().unwrap_err(), Refusal::DailyReserve { remaining: 5, reserve: 5 });
+        assert_eq!(
+            g.acquire().unwrap_err(),
+            Refusal::DailyReserve {
+                remaining: 5,
+                reserve: 5
+            }
+        );
     }
 
     #[test]
     fn throttle_wait_doubles_up_to_the_interval() {
         let g = Governor::new(0);
-        assert_eq!(g.throttle_wait(Duration::from_millis(100)), Duration::from_millis(100));
-        g.release(g.acquire().unwrap(), &RateHeaders::default(), Some(Duration::ZERO));
-        assert_eq!(g.throttle_wait(Duration::from_millis(100)), Duration::from_millis(200));
+        assert_eq!(
+            g.throttle_wait(Duration::from_millis(100)),
+            Duration::from_millis(100)
+        );
+        g.release(
+            g.acquire().unwrap(),
+            &RateHeaders::default(),
+            Some(Duration::ZERO),
+        );
+        assert_eq!(
+            g.throttle_wait(Duration::from_millis(100)),
+            Duration::from_millis(200)
+        );
         g.lock().consecutive_throttles = 30;
         assert_eq!(g.throttle_wait(Duration::from_secs(1)), DEFAULT_INTERVAL);
     }

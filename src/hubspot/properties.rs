@@ -57,7 +57,12 @@ impl Properties {
     /// Builds the definitions from a `GET /crm/v3/properties/contacts` body.
     pub fn from_json(body: &Value) -> Properties {
         let mut by_name = HashMap::new();
-        for p in body.get("results").and_then(Value::as_array).into_iter().flatten() {
+        for p in body
+            .get("results")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(prop) = parse_property(p) {
                 by_name.insert(prop.name.clone(), prop);
             }
@@ -77,7 +82,9 @@ impl Properties {
 
     /// Lifecycle stage ids in stage order.
     pub fn lifecycle_stages(&self) -> &[String] {
-        self.get("lifecyclestage").map(|p| p.options.as_slice()).unwrap_or(&[])
+        self.get("lifecyclestage")
+            .map(|p| p.options.as_slice())
+            .unwrap_or(&[])
     }
 
     /// The position of a stage in the lifecycle, if it is one.
@@ -156,13 +163,23 @@ fn parse_property(p: &Value) -> Option<Property> {
         .enumerate()
         .filter_map(|(i, o)| {
             let value = o.get("value")?.as_str()?.to_string();
-            let label = o.get("label").and_then(Value::as_str).unwrap_or(&value).to_string();
-            let order = o.get("displayOrder").and_then(Value::as_i64).unwrap_or(i as i64);
+            let label = o
+                .get("label")
+                .and_then(Value::as_str)
+                .unwrap_or(&value)
+                .to_string();
+            let order = o
+                .get("displayOrder")
+                .and_then(Value::as_i64)
+                .unwrap_or(i as i64);
             Some((order, value, label))
         })
         .collect();
     options.sort_by_key(|o| o.0);
-    let read_only = p.pointer("/modificationMetadata/readOnlyValue").and_then(Value::as_bool) == Some(true)
+    let read_only = p
+        .pointer("/modificationMetadata/readOnlyValue")
+        .and_then(Value::as_bool)
+        == Some(true)
         || p.get("calculated").and_then(Value::as_bool) == Some(true);
     Some(Property {
         name,

@@ -26,7 +26,11 @@ impl RetryPolicy {
         let full = exp.min(self.max_delay);
         let half = full / 2;
         let spread = full.as_millis().saturating_sub(half.as_millis()) as u64;
-        let jitter = if spread == 0 { 0 } else { mix(seed ^ attempt as u64) % (spread + 1) };
+        let jitter = if spread == 0 {
+            0
+        } else {
+            mix(seed ^ attempt as u64) % (spread + 1)
+        };
         half + Duration::from_millis(jitter)
     }
 

@@ -69,7 +69,8 @@ impl OpenBatch {
             return;
         }
         self.opened.get_or_insert_with(Instant::now);
-        self.by_email.insert(write.email.clone(), self.entries.len());
+        self.by_email
+            .insert(write.email.clone(), self.entries.len());
         self.entries.push(Entry {
             write,
             origins: vec![origin],
@@ -111,7 +112,11 @@ fn merge_properties(into: &mut Vec<(String, String)>, later: Vec<(String, String
     }
 }
 
-fn merge_stage(merge: &StageMerge, earlier: Option<String>, later: Option<String>) -> Option<String> {
+fn merge_stage(
+    merge: &StageMerge,
+    earlier: Option<String>,
+    later: Option<String>,
+) -> Option<String> {
     match (earlier, later) {
         (None, x) | (x, None) => x,
         (Some(a), Some(b)) => Some(match merge {
@@ -136,35 +141,62 @@ mod tests {
     fn write(email: &str, props: &[(&str, &str)], stage: Option<&str>) -> ContactWrite {
         ContactWrite {
             email: email.into(),
-            properties: props.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            properties: props
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             stage: stage.map(str::to_string),
         }
     }
 
     fn origin(line: u64) -> Origin {
-        Origin { window: 0, line, data: None }
+        Origin {
+            window: 0,
+            line,
+            data: None,
+        }
     }
 
     #[test]
     fn last_write_wins_per_property_and_keeps_earlier_ones() {
         let mut b = OpenBatch::new(StageMerge::Last);
-        b.push(write("a@x.io", &[("firstname", "A"), ("city", "Oslo")], None), origin(1));
+        b.push(
+            write("a@x.io", &[("firstname", "A"), ("city", "Oslo")], None),
+            origin(1),
+        );
         b.push(write("b@x.io", &[("firstname", "B")], None), origin(2));
-        b.push(write("a@x.io", &[("firstname", "Ann"), ("phone", "1")], None), origin(3));
+        b.push(
+            write("a@x.io", &[("firstname", "Ann"), ("phone", "1")], None),
+            origin(3),
+        );
         assert_eq!(b.len(), 2);
         let entries = b.take();
-        assert_eq!(entries[0].write.properties, vec![
-            ("firstname".to_string(), "Ann".to_string()),
-            ("city".to_string(), "Oslo".to_string()),
-            ("phone".to_string(), "1".to_string()),
-        ]);
-        assert_eq!(entries[0].origins.iter().map(|o| o.line).collect::<Vec<_>>(), vec![1, 3]);
+        assert_eq!(
+            entries[0].write.properties,
+            vec![
+                ("firstname".to_string(), "Ann".to_string()),
+                ("city".to_string(), "Oslo".to_string()),
+                ("phone".to_string(), "1".to_string()),
+            ]
+        );
+        assert_eq!(
+            entries[0]
+                .origins
+                .iter()
+                .map(|o| o.line)
+                .collect::<Vec<_>>(),
+            vec![1, 3]
+        );
         assert!(b.is_empty() && b.opened().is_none());
     }
 
     #[test]
     fn stage_merge_follows_the_policy() {
-        let order = vec!["subscriber".to_string(), "lead".to_string(), "customer".to_string()];
+        let order = vec![
+            "subscriber".to_string(),
+            "lead".to_string(),
+            "customer".to_string(),
+        ];
         for (merge, want) in [
             (StageMerge::First, "customer"),
             (StageMerge::Last, "lead"),

@@ -83,7 +83,9 @@ impl Checkpoint {
     /// A record of `window` is settled: committed, or rejected.
     pub fn settle(&self, window: u64, committed: bool, out: &Output) {
         let mut s = self.lock();
-        let index = window.checked_sub(s.first).expect("settled window is not emitted yet") as usize;
+        let index = window
+            .checked_sub(s.first)
+            .expect("settled window is not emitted yet") as usize;
         let w = &mut s.windows[index];
         w.pending -= 1;
         if committed {
@@ -184,7 +186,10 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["state"]["data"]["n"], 1);
         assert_eq!(lines[0]["state"]["destinationStats"]["recordCount"], 1.0);
-        assert_eq!(lines[0]["state"]["destinationStats"]["rejectedRecordCount"], 1.0);
+        assert_eq!(
+            lines[0]["state"]["destinationStats"]["rejectedRecordCount"],
+            1.0
+        );
         assert_eq!(lines[1]["state"]["data"]["n"], 2);
         assert!(!c.waiting());
     }
@@ -195,7 +200,10 @@ mod tests {
         let out = Output::new(Box::new(buf.clone()));
         let c = Checkpoint::new();
         c.state(state(1), &out);
-        assert_eq!(buf.lines()[0]["state"]["destinationStats"]["recordCount"], 0.0);
+        assert_eq!(
+            buf.lines()[0]["state"]["destinationStats"]["recordCount"],
+            0.0
+        );
     }
 
     #[test]

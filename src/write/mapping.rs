@@ -50,8 +50,16 @@ pub struct Mapper<'a> {
 impl<'a> Mapper<'a> {
     /// `email_field` is the record path of the email (the stream's primary
     /// key); a `property_mapping` entry targeting `email` takes precedence.
-    pub fn new(config: &'a Config, properties: &'a Properties, email_field: Vec<String>) -> Mapper<'a> {
-        let email_field = match config.property_mapping.iter().find(|(_, target)| target == "email") {
+    pub fn new(
+        config: &'a Config,
+        properties: &'a Properties,
+        email_field: Vec<String>,
+    ) -> Mapper<'a> {
+        let email_field = match config
+            .property_mapping
+            .iter()
+            .find(|(_, target)| target == "email")
+        {
             Some((path, _)) => path.clone(),
             None => email_field,
         };
@@ -69,7 +77,11 @@ impl<'a> Mapper<'a> {
         Mapped { result, dropped }
     }
 
-    fn map_inner(&self, data: &Map<String, Value>, dropped: &mut Vec<String>) -> Result<ContactWrite, RejectReason> {
+    fn map_inner(
+        &self,
+        data: &Map<String, Value>,
+        dropped: &mut Vec<String>,
+    ) -> Result<ContactWrite, RejectReason> {
         let email = match lookup(data, &self.email_field) {
             Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_lowercase(),
             _ => return Err(RejectReason::NoEmail),
@@ -89,12 +101,21 @@ impl<'a> Mapper<'a> {
                 consumed.push(path[0].as_str());
             }
         }
-        let email_top = self.email_field.first().map(String::as_str).unwrap_or("email");
+        let email_top = self
+            .email_field
+            .first()
+            .map(String::as_str)
+            .unwrap_or("email");
         for (k, v) in data {
             if k.starts_with("_airbyte_") || k == email_top || consumed.contains(&k.as_str()) {
                 continue;
             }
-            if self.config.property_mapping.iter().any(|(p, _)| p.first() == Some(k)) {
+            if self
+                .config
+                .property_mapping
+                .iter()
+                .any(|(p, _)| p.first() == Some(k))
+            {
                 continue; // a nested field of it is mapped; the object itself is not a property
             }
             fields.entry(k.clone()).or_insert(v);
@@ -123,7 +144,11 @@ impl<'a> Mapper<'a> {
             if !prop.writable {
                 return Err(RejectReason::ReadOnlyProperty(name));
             }
-            let text = if value.is_null() { String::new() } else { normalise(prop, value)? };
+            let text = if value.is_null() {
+                String::new()
+            } else {
+                normalise(prop, value)?
+            };
             if name == "lifecyclestage" {
                 stage = Some(text);
             } else {
@@ -184,7 +209,11 @@ pub fn normalise(prop: &Property, value: &Value) -> Result<String, RejectReason>
             Value::String(s) => {
                 let t = s.trim();
                 match t.parse::<f64>() {
-                    Ok(f) if f.is_finite() => Ok(if t.contains(['e', 'E']) { render_f64(f) } else { t.trim_start_matches('+').to_string() }),
+                    Ok(f) if f.is_finite() => Ok(if t.contains(['e', 'E']) {
+                        render_f64(f)
+                    } else {
+                        t.trim_start_matches('+').to_string()
+                    }),
                     _ => Err(bad("not a number")),
                 }
             }
@@ -197,7 +226,8 @@ pub fn normalise(prop: &Property, value: &Value) -> Result<String, RejectReason>
             _ => Err(bad("expected true or false")),
         },
         Kind::Date => match value {
-            Value::String(s) => date(s.trim()).ok_or_else(|| bad("expected a date YYYY-MM-DD (or a datetime at midnight UTC)")),
+            Value::String(s) => date(s.trim())
+                .ok_or_else(|| bad("expected a date YYYY-MM-DD (or a datetime at midnight UTC)")),
             Value::Number(n) => match n.as_i64() {
                 Some(ms) if ms % 86_400_000 == 0 => Ok(ms.to_string()),
                 _ => Err(bad("epoch milliseconds for a date must be midnight UTC")),
@@ -207,20 +237,34 @@ pub fn normalise(prop: &Property, value: &Value) -> Result<String, RejectReason>
         Kind::DateTime => match value {
             Value::String(s) if datetime(s.trim()) => Ok(s.trim().to_string()),
             Value::String(s) if date(s.trim()).is_some() => Ok(format!("{}T00:00:00Z", s.trim())),
-            Value::Number(n) => n.as_i64().filter(|ms| *ms >= 0).map(|ms| ms.to_string()).ok_or_else(|| bad("expected epoch milliseconds")),
+            Value::Number(n) => n
+                .as_i64()
+                .filter(|ms| *ms >= 0)
+                .map(|ms| ms.to_string())
+                .ok_or_else(|| bad("expected epoch milliseconds")),
             _ => Err(bad("expected an ISO 8601 datetime or epoch milliseconds")),
         },
         Kind::Enumeration => {
             let values: Vec<String> = match value {
-                Value::Array(items) if prop.multi && items.iter().all(is_scalar) => items.iter().map(scalar).collect(),
-                Value::String(s) if prop.multi => s.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+                Value::Array(items) if prop.multi && items.iter().all(is_scalar) => {
+                    items.iter().map(scalar).collect()
+                }
+                Value::String(s) if prop.multi => s
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect(),
                 v if is_scalar(v) => vec![scalar(v)],
                 _ => return Err(bad("expected an option value")),
             };
             let mut out = Vec::with_capacity(values.len());
             for v in values {
                 out.push(option(prop, &v).ok_or_else(|| {
-                    RejectReason::InvalidOption(format!("{}: `{v}` is not one of the property's options", prop.name))
+                    RejectReason::InvalidOption(format!(
+                        "{}: `{v}` is not one of the property's options",
+                        prop.name
+                    ))
                 })?);
             }
             Ok(out.join(";"))
@@ -280,7 +324,14 @@ fn date(s: &str) -> Option<String> {
         return None;
     }
     let rest = &s[10..];
-    let midnight = ["", "T00:00:00Z", "T00:00:00.000Z", "T00:00:00+00:00", "T00:00Z", " 00:00:00"];
+    let midnight = [
+        "",
+        "T00:00:00Z",
+        "T00:00:00.000Z",
+        "T00:00:00+00:00",
+        "T00:00Z",
+        " 00:00:00",
+    ];
     midnight.contains(&rest).then(|| day.to_string())
 }
 
@@ -289,12 +340,29 @@ fn valid_ymd(s: &str) -> bool {
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
-    let num = |r: std::ops::Range<usize>| s.get(r).filter(|p| p.bytes().all(|c| c.is_ascii_digit())).and_then(|p| p.parse::<u32>().ok());
+    let num = |r: std::ops::Range<usize>| {
+        s.get(r)
+            .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+    };
     let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
         return false;
     };
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     (1..=12).contains(&m) && d >= 1 && d <= days[(m - 1) as usize]
 }
 
@@ -318,7 +386,9 @@ fn datetime(s: &str) -> bool {
     let parts: Vec<&str> = clock.split(':').collect();
     zone_ok
         && (2..=3).contains(&parts.len())
-        && parts.iter().all(|p| p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.bytes().all(|c| c.is_ascii_digit()))
         && parts[0] < "24"
         && parts[1] < "60"
         && parts.get(2).is_none_or(|s| *s < "61")
@@ -346,7 +416,9 @@ mod tests {
 
     fn config(extra: Value) -> Config {
         let mut base = json!({"access_token": "t"});
-        base.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        base.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         Config::from_value(&base).unwrap()
     }
 
@@ -359,18 +431,41 @@ mod tests {
     #[test]
     fn email_is_trimmed_and_lowercased_and_airbyte_fields_skipped() {
         let c = config(json!({}));
-        let w = map(&c, json!({"email": "  Ann@Example.COM ", "firstname": "Ann", "_airbyte_ab_id": "x"})).result.unwrap();
+        let w = map(
+            &c,
+            json!({"email": "  Ann@Example.COM ", "firstname": "Ann", "_airbyte_ab_id": "x"}),
+        )
+        .result
+        .unwrap();
         assert_eq!(w.email, "ann@example.com");
-        assert_eq!(w.properties, vec![("firstname".into(), "Ann".into()), ("email".into(), "ann@example.com".into())]);
+        assert_eq!(
+            w.properties,
+            vec![
+                ("firstname".into(), "Ann".into()),
+                ("email".into(), "ann@example.com".into())
+            ]
+        );
     }
 
     #[test]
     fn missing_or_bad_email_is_rejected() {
         let c = config(json!({}));
-        assert_eq!(map(&c, json!({"firstname": "x"})).result, Err(RejectReason::NoEmail));
-        assert_eq!(map(&c, json!({"email": 5})).result, Err(RejectReason::NoEmail));
-        assert_eq!(map(&c, json!({"email": "nope"})).result, Err(RejectReason::InvalidEmail));
-        assert_eq!(map(&c, json!({"email": "a b@x.io"})).result, Err(RejectReason::InvalidEmail));
+        assert_eq!(
+            map(&c, json!({"firstname": "x"})).result,
+            Err(RejectReason::NoEmail)
+        );
+        assert_eq!(
+            map(&c, json!({"email": 5})).result,
+            Err(RejectReason::NoEmail)
+        );
+        assert_eq!(
+            map(&c, json!({"email": "nope"})).result,
+            Err(RejectReason::InvalidEmail)
+        );
+        assert_eq!(
+            map(&c, json!({"email": "a b@x.io"})).result,
+            Err(RejectReason::InvalidEmail)
+        );
     }
 
     #[test]
@@ -378,7 +473,13 @@ mod tests {
         let c = config(json!({}));
         let w = map(&c, json!({"email": "a@x.io", "age": 42.0, "vip": "TRUE", "birthday": "2020-02-29T00:00:00Z",
             "seen_at": 1700000000123u64, "tags": ["alpha", "b"], "city": ["x", 1]})).result.unwrap();
-        let get = |k: &str| w.properties.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+        let get = |k: &str| {
+            w.properties
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         assert_eq!(get("age"), "42");
         assert_eq!(get("vip"), "true");
         assert_eq!(get("birthday"), "2020-02-29");
@@ -393,11 +494,26 @@ mod tests {
         for (data, code) in [
             (json!({"email": "a@x.io", "age": "many"}), "invalid_value"),
             (json!({"email": "a@x.io", "vip": "yes"}), "invalid_value"),
-            (json!({"email": "a@x.io", "birthday": "2021-02-29"}), "invalid_value"),
-            (json!({"email": "a@x.io", "birthday": 1700000000123u64}), "invalid_value"),
-            (json!({"email": "a@x.io", "seen_at": "yesterday"}), "invalid_value"),
-            (json!({"email": "a@x.io", "tags": ["a", "zeta"]}), "invalid_option"),
-            (json!({"email": "a@x.io", "hs_object_id": "5"}), "read_only_property"),
+            (
+                json!({"email": "a@x.io", "birthday": "2021-02-29"}),
+                "invalid_value",
+            ),
+            (
+                json!({"email": "a@x.io", "birthday": 1700000000123u64}),
+                "invalid_value",
+            ),
+            (
+                json!({"email": "a@x.io", "seen_at": "yesterday"}),
+                "invalid_value",
+            ),
+            (
+                json!({"email": "a@x.io", "tags": ["a", "zeta"]}),
+                "invalid_option",
+            ),
+            (
+                json!({"email": "a@x.io", "hs_object_id": "5"}),
+                "read_only_property",
+            ),
         ] {
             let r = map(&c, data.clone()).result.unwrap_err();
             assert_eq!(r.code(), code, "{data}");
@@ -411,34 +527,69 @@ mod tests {
         assert!(m.result.is_ok());
         assert_eq!(m.dropped, vec!["shoe"]);
         let reject = config(json!({"unknown_properties": "reject"}));
-        assert_eq!(map(&reject, json!({"email": "a@x.io", "shoe": 9})).result, Err(RejectReason::UnknownProperty("shoe".into())));
+        assert_eq!(
+            map(&reject, json!({"email": "a@x.io", "shoe": 9})).result,
+            Err(RejectReason::UnknownProperty("shoe".into()))
+        );
     }
 
     #[test]
     fn null_policy_ignores_or_clears() {
         let ignore = config(json!({}));
-        let w = map(&ignore, json!({"email": "a@x.io", "firstname": null})).result.unwrap();
+        let w = map(&ignore, json!({"email": "a@x.io", "firstname": null}))
+            .result
+            .unwrap();
         assert!(!w.properties.iter().any(|(k, _)| k == "firstname"));
         let clear = config(json!({"null_values": "clear"}));
-        let w = map(&clear, json!({"email": "a@x.io", "firstname": null})).result.unwrap();
+        let w = map(&clear, json!({"email": "a@x.io", "firstname": null}))
+            .result
+            .unwrap();
         assert!(w.properties.contains(&("firstname".into(), String::new())));
     }
 
     #[test]
     fn mapping_renames_and_reads_nested_fields() {
         let c = config(json!({"property_mapping": {"name": "firstname", "address.city": "city"}}));
-        let w = map(&c, json!({"email": "a@x.io", "name": "Ann", "address": {"city": "Oslo", "zip": "1"}})).result.unwrap();
+        let w = map(
+            &c,
+            json!({"email": "a@x.io", "name": "Ann", "address": {"city": "Oslo", "zip": "1"}}),
+        )
+        .result
+        .unwrap();
         assert!(w.properties.contains(&("firstname".into(), "Ann".into())));
         assert!(w.properties.contains(&("city".into(), "Oslo".into())));
-        assert!(!w.properties.iter().any(|(k, _)| k == "address" || k == "name"));
+        assert!(!w
+            .properties
+            .iter()
+            .any(|(k, _)| k == "address" || k == "name"));
     }
 
     #[test]
     fn lifecycle_stage_comes_from_the_record_or_the_config() {
         let c = config(json!({"lifecycle_stage": "lead"}));
-        assert_eq!(map(&c, json!({"email": "a@x.io"})).result.unwrap().stage.as_deref(), Some("lead"));
-        assert_eq!(map(&c, json!({"email": "a@x.io", "lifecyclestage": "Customer"})).result.unwrap().stage.as_deref(), Some("customer"));
-        assert_eq!(map(&c, json!({"email": "a@x.io", "lifecyclestage": "boss"})).result.unwrap_err().code(), "invalid_option");
+        assert_eq!(
+            map(&c, json!({"email": "a@x.io"}))
+                .result
+                .unwrap()
+                .stage
+                .as_deref(),
+            Some("lead")
+        );
+        assert_eq!(
+            map(&c, json!({"email": "a@x.io", "lifecyclestage": "Customer"}))
+                .result
+                .unwrap()
+                .stage
+                .as_deref(),
+            Some("customer")
+        );
+        assert_eq!(
+            map(&c, json!({"email": "a@x.io", "lifecyclestage": "boss"}))
+                .result
+                .unwrap_err()
+                .code(),
+            "invalid_option"
+        );
     }
 
     #[test]

@@ -55,7 +55,13 @@ pub struct RunOptions {
 }
 
 /// Runs a sync from `input`; `Err` is a failure already fit for a TRACE.
-pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Output>, opts: RunOptions) -> Result<Summary, HubSpotError> {
+pub fn run(
+    config: &Config,
+    catalog: &Catalog,
+    input: impl BufRead,
+    out: Arc<Output>,
+    opts: RunOptions,
+) -> Result<Summary, HubSpotError> {
     let client = match opts.governor {
         Some(g) => Client::with_governor(config, g),
         None => Client::new(config),
@@ -64,11 +70,21 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
     if let Some(stage) = &config.lifecycle_stage {
         check_stage(&props, stage)?;
     }
-    let rejects = Rejects::new(config.rejected_records_path.as_deref(), config.log_record_data)
-        .map_err(|e| HubSpotError::new(FailureType::Config, format!("{e:#}")))?;
+    let rejects = Rejects::new(
+        config.rejected_records_path.as_deref(),
+        config.log_record_data,
+    )
+    .map_err(|e| HubSpotError::new(FailureType::Config, format!("{e:#}")))?;
     let keep_data = rejects.wants_data();
     let stages = props.lifecycle_stages().to_vec();
-    let shared = Arc::new(Shared::new(client, stages, config.lifecycle_policy, rejects, out.clone(), opts.timing.unwrap_or_default()));
+    let shared = Arc::new(Shared::new(
+        client,
+        stages,
+        config.lifecycle_policy,
+        rejects,
+        out.clone(),
+        opts.timing.unwrap_or_default(),
+    ));
     let shards = Shards::start(config.workers, shared.clone());
 
     let mut reader = Reader::new(input);
@@ -84,7 +100,10 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
             Ok(Some(l)) => l,
             Ok(None) => break,
             Err(e) => {
-                fatal = Some(HubSpotError::new(FailureType::System, format!("reading stdin failed: {e}")));
+                fatal = Some(HubSpotError::new(
+                    FailureType::System,
+                    format!("reading stdin failed: {e}"),
+                ));
                 break;
             }
         };
@@ -92,20 +111,29 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
             Line::Record { stream, data } => {
                 records_read += 1;
                 let Some(s) = catalog.stream(&stream) else {
-                    let problem = format!("RECORD for stream `{}`, which is not in the configured catalog", crate::hubspot::errors::truncate(&stream, 80));
+                    let problem = format!(
+                        "RECORD for stream `{}`, which is not in the configured catalog",
+                        crate::hubspot::errors::truncate(&stream, 80)
+                    );
                     if config.strict_input {
-                        fatal = Some(HubSpotError::new(FailureType::Config, format!("input line {line_no}: {problem}")));
+                        fatal = Some(HubSpotError::new(
+                            FailureType::Config,
+                            format!("input line {line_no}: {problem}"),
+                        ));
                         break;
                     }
                     shared.rejects.bad_line(line_no, &problem, &out);
                     continue;
                 };
                 let mut mapped = Mapper::new(config, &props, s.email_field.clone()).map(&data);
-                if config.unknown_properties == UnknownProperties::Create && !mapped.dropped.is_empty() {
+                if config.unknown_properties == UnknownProperties::Create
+                    && !mapped.dropped.is_empty()
+                {
                     let mut created_any = false;
                     for name in &mapped.dropped {
                         if create_tried.insert(name.clone()) && valid_property_name(name) {
-                            let prop = match properties::create_text_property(&shared.client, name) {
+                            let prop = match properties::create_text_property(&shared.client, name)
+                            {
                                 Ok(p) => p,
                                 Err(e) => {
                                     // Stop reading; what is already routed still lands.
@@ -113,7 +141,12 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
                                     break 'read;
                                 }
                             };
-                            out.log("INFO", format!("created custom contact property `{name}` (single-line text)"));
+                            out.log(
+                                "INFO",
+                                format!(
+                                    "created custom contact property `{name}` (single-line text)"
+                                ),
+                            );
                             props.insert(prop);
                             created_any = true;
                         }
@@ -130,12 +163,22 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
                 let window = shared.checkpoint.record();
                 match mapped.result {
                     Ok(write) => {
-                        let origin = Origin { window, line: line_no, data: keep_data.then_some(data) };
+                        let origin = Origin {
+                            window,
+                            line: line_no,
+                            data: keep_data.then_some(data),
+                        };
                         shards.route(write, origin);
                     }
                     Err(reason) => {
                         let email = data.get("email").and_then(|v| v.as_str());
-                        shared.rejects.record(line_no, email, Some(&data).filter(|_| keep_data), &reason, &out);
+                        shared.rejects.record(
+                            line_no,
+                            email,
+                            Some(&data).filter(|_| keep_data),
+                            &reason,
+                            &out,
+                        );
                         shared.checkpoint.settle(window, false, &out);
                     }
                 }
@@ -144,7 +187,10 @@ pub fn run(config: &Config, catalog: &Catalog, input: impl BufRead, out: Arc<Out
             Line::Ignored => {}
             Line::Bad(problem) => {
                 if config.strict_input {
-                    fatal = Some(HubSpotError::new(FailureType::Config, format!("input line {line_no}: {problem} (strict_input is on)")));
+                    fatal = Some(HubSpotError::new(
+                        FailureType::Config,
+                        format!("input line {line_no}: {problem} (strict_input is on)"),
+                    ));
                     break;
                 }
                 shared.rejects.bad_line(line_no, &problem, &out);

@@ -17,7 +17,10 @@ pub const MAX_LINE: usize = 64 * 1024 * 1024;
 /// One input line, decoded.
 #[derive(Debug)]
 pub enum Line {
-    Record { stream: String, data: Map<String, Value> },
+    Record {
+        stream: String,
+        data: Map<String, Value>,
+    },
     State(Map<String, Value>),
     /// A message a destination may ignore (LOG, TRACE, CONTROL…) or a blank line.
     Ignored,
@@ -122,14 +125,29 @@ pub fn parse(bytes: &[u8]) -> Line {
             Some(s) => Line::State(s),
             None => Line::Bad("STATE message without a `state` object".into()),
         },
-        "LOG" | "TRACE" | "CONTROL" | "SPEC" | "CONNECTION_STATUS" | "CATALOG" | "DESTINATION_CATALOG" => Line::Ignored,
-        other => Line::Bad(format!("unknown message type `{}`", crate::hubspot::errors::truncate(other, 40))),
+        "LOG"
+        | "TRACE"
+        | "CONTROL"
+        | "SPEC"
+        | "CONNECTION_STATUS"
+        | "CATALOG"
+        | "DESTINATION_CATALOG" => Line::Ignored,
+        other => Line::Bad(format!(
+            "unknown message type `{}`",
+            crate::hubspot::errors::truncate(other, 40)
+        )),
     }
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end]
 }
 
@@ -147,7 +165,9 @@ fn describe(e: &serde_json::Error) -> String {
     let detail = text.split(" at line ").next().unwrap_or_default();
     let detail = match detail.find(", expected") {
         Some(at) if detail.starts_with("invalid") => format!("wrong type{}", &detail[at..]),
-        _ if detail.starts_with("invalid") || detail.starts_with("unknown variant") => "wrong value".to_string(),
+        _ if detail.starts_with("invalid") || detail.starts_with("unknown variant") => {
+            "wrong value".to_string()
+        }
         _ => detail.to_string(),
     };
     format!("{what} ({detail}, column {})", e.column())
@@ -181,10 +201,18 @@ mod tests {
     fn bad_lines_name_the_problem_not_the_content() {
         let got = lines(b"not json secret@x.io\n{\"type\":\"WHAT\"}\n{\"type\":\"RECORD\"}\n{\"type\":\"RECORD\",\"record\":{\"stream\":1234567}}\n\xff\xfe\n", 1000);
         assert_eq!(got.len(), 5);
-        assert!(got[0].1.contains("not valid JSON") && !got[0].1.contains("secret"), "{}", got[0].1);
+        assert!(
+            got[0].1.contains("not valid JSON") && !got[0].1.contains("secret"),
+            "{}",
+            got[0].1
+        );
         assert!(got[1].1.contains("unknown message type `WHAT`"));
         assert!(got[2].1.contains("without a `record`"));
-        assert!(got[3].1.contains("expected shape") && got[3].1.contains("expected a string"), "{}", got[3].1);
+        assert!(
+            got[3].1.contains("expected shape") && got[3].1.contains("expected a string"),
+            "{}",
+            got[3].1
+        );
         assert!(!got[3].1.contains("1234567"), "{}", got[3].1);
         assert!(got[4].1.starts_with("Bad"));
     }
@@ -202,7 +230,8 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
-        let mut s = String::from("{\"type\":\"RECORD\",\"record\":{\"stream\":\"c\",\"data\":{\"x\":");
+        let mut s =
+            String::from("{\"type\":\"RECORD\",\"record\":{\"stream\":\"c\",\"data\":{\"x\":");
         s.push_str(&"[".repeat(100_000));
         let got = lines(s.as_bytes(), usize::MAX);
         assert!(got[0].1.starts_with("Bad"));

@@ -41,7 +41,9 @@ impl Rejects {
                     .create(true)
                     .append(true)
                     .open(p)
-                    .with_context(|| format!("cannot open rejected_records_path {}", p.display()))?,
+                    .with_context(|| {
+                        format!("cannot open rejected_records_path {}", p.display())
+                    })?,
             )),
             None => None,
         };
@@ -66,9 +68,19 @@ impl Rejects {
     }
 
     /// Reports one rejected record.
-    pub fn record(&self, line: u64, email: Option<&str>, data: Option<&Map<String, Value>>, reason: &RejectReason, out: &Output) {
+    pub fn record(
+        &self,
+        line: u64,
+        email: Option<&str>,
+        data: Option<&Map<String, Value>>,
+        reason: &RejectReason,
+        out: &Output,
+    ) {
         let mut s = self.lock();
-        let slot = s.counts.entry(reason.code()).or_insert_with(|| (0, reason.to_string()));
+        let slot = s
+            .counts
+            .entry(reason.code())
+            .or_insert_with(|| (0, reason.to_string()));
         slot.0 += 1;
         let n = slot.0;
         if n <= EXAMPLES_PER_REASON {
@@ -77,7 +89,10 @@ impl Rejects {
                 Some(e) => format!(" ({})", mask_email(e)),
                 None => String::new(),
             };
-            out.log("WARN", format!("record on input line {line}{who} rejected: {reason}"));
+            out.log(
+                "WARN",
+                format!("record on input line {line}{who} rejected: {reason}"),
+            );
         }
         let row = json!({"line": line, "reason": reason.code(), "message": reason.to_string(), "record": data});
         write_row(&mut s, &row);
@@ -106,7 +121,11 @@ impl Rejects {
 
     /// Count per reason code.
     pub fn by_reason(&self) -> Vec<(&'static str, u64, String)> {
-        self.lock().counts.iter().map(|(k, (n, ex))| (*k, *n, ex.clone())).collect()
+        self.lock()
+            .counts
+            .iter()
+            .map(|(k, (n, ex))| (*k, *n, ex.clone()))
+            .collect()
     }
 
     /// Flushes the file; logs the summary per reason.
@@ -118,20 +137,34 @@ impl Rejects {
             }
         }
         for (code, (n, example)) in &s.counts {
-            out.log("WARN", format!("{n} record(s) rejected: {code} (e.g. {example})"));
+            out.log(
+                "WARN",
+                format!("{n} record(s) rejected: {code} (e.g. {example})"),
+            );
         }
         if s.bad_lines > 0 {
-            out.log("WARN", format!("{} input line(s) skipped as unreadable (see the line numbers above)", s.bad_lines));
+            out.log(
+                "WARN",
+                format!(
+                    "{} input line(s) skipped as unreadable (see the line numbers above)",
+                    s.bad_lines
+                ),
+            );
         }
         if let Some(e) = &s.file_error {
-            out.log("ERROR", format!("writing the rejected-records file failed: {e}"));
+            out.log(
+                "ERROR",
+                format!("writing the rejected-records file failed: {e}"),
+            );
         }
     }
 }
 
 fn write_row(s: &mut Inner, row: &Value) {
     if let Some(f) = s.file.as_mut() {
-        let result = serde_json::to_writer(&mut *f, row).map_err(std::io::Error::from).and_then(|_| f.write_all(b"\n"));
+        let result = serde_json::to_writer(&mut *f, row)
+            .map_err(std::io::Error::from)
+            .and_then(|_| f.write_all(b"\n"));
         if let Err(e) = result {
             s.file_error.get_or_insert(e.to_string());
         }
@@ -175,9 +208,15 @@ mod tests {
         r.finish(&out);
         assert_eq!(r.rejected(), 3);
         assert_eq!(r.bad_lines(), 1);
-        assert_eq!(r.by_reason().iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(), vec![("invalid_email", 1), ("no_email", 2)]);
+        assert_eq!(
+            r.by_reason().iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
+            vec![("invalid_email", 1), ("no_email", 2)]
+        );
         let text = std::fs::read_to_string(&path).unwrap();
-        let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let rows: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(rows.len(), 4);
         assert_eq!(rows[0]["line"], 3);
         assert_eq!(rows[0]["record"]["email"], "x");

@@ -31,7 +31,11 @@ pub struct Sender<'a> {
 
 impl Sender<'_> {
     /// Writes the batch; one result per write, in order.
-    pub fn send(&self, writes: &[&ContactWrite], calls: &mut Calls) -> Result<Vec<Written>, HubSpotError> {
+    pub fn send(
+        &self,
+        writes: &[&ContactWrite],
+        calls: &mut Calls,
+    ) -> Result<Vec<Written>, HubSpotError> {
         let staged = writes.iter().any(|w| w.stage.is_some());
         if !staged {
             let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
@@ -39,11 +43,17 @@ impl Sender<'_> {
         }
         match self.policy {
             LifecyclePolicy::NewContactsOnly => self.new_only(writes, calls),
-            LifecyclePolicy::ForwardOnly | LifecyclePolicy::Force => self.with_current(writes, calls),
+            LifecyclePolicy::ForwardOnly | LifecyclePolicy::Force => {
+                self.with_current(writes, calls)
+            }
         }
     }
 
-    fn new_only(&self, writes: &[&ContactWrite], calls: &mut Calls) -> Result<Vec<Written>, HubSpotError> {
+    fn new_only(
+        &self,
+        writes: &[&ContactWrite],
+        calls: &mut Calls,
+    ) -> Result<Vec<Written>, HubSpotError> {
         let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
         let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs, calls)?;
         let mut follow = Vec::new();
@@ -58,8 +68,16 @@ impl Sender<'_> {
         Ok(results)
     }
 
-    fn with_current(&self, writes: &[&ContactWrite], calls: &mut Calls) -> Result<Vec<Written>, HubSpotError> {
-        let emails: Vec<&str> = writes.iter().filter(|w| w.stage.is_some()).map(|w| w.email.as_str()).collect();
+    fn with_current(
+        &self,
+        writes: &[&ContactWrite],
+        calls: &mut Calls,
+    ) -> Result<Vec<Written>, HubSpotError> {
+        let emails: Vec<&str> = writes
+            .iter()
+            .filter(|w| w.stage.is_some())
+            .map(|w| w.email.as_str())
+            .collect();
         let current = read_stages(self.client, &emails, calls)?;
         let rank = |s: &str| self.stages.iter().position(|x| x == s);
         let mut inputs = Vec::with_capacity(writes.len());
@@ -95,7 +113,12 @@ impl Sender<'_> {
 
     /// Sets `stage` on contacts by id in one update; an input that fails
     /// turns its (otherwise written) record into a lifecycle rejection.
-    fn set_stages(&self, todo: Vec<(usize, Option<String>, String)>, results: &mut [Written], calls: &mut Calls) -> Result<(), HubSpotError> {
+    fn set_stages(
+        &self,
+        todo: Vec<(usize, Option<String>, String)>,
+        results: &mut [Written],
+        calls: &mut Calls,
+    ) -> Result<(), HubSpotError> {
         let mut inputs = Vec::new();
         let mut owners = Vec::new();
         for (i, id, stage) in todo {
@@ -116,7 +139,9 @@ impl Sender<'_> {
         let outcome = batch::write(self.client, Mode::UpdateById, &inputs, calls)?;
         for (i, r) in owners.into_iter().zip(outcome) {
             if let Written::Rejected(why) = r {
-                results[i] = Written::Rejected(RejectReason::LifecycleRule(format!("written, but setting the stage failed: {why}")));
+                results[i] = Written::Rejected(RejectReason::LifecycleRule(format!(
+                    "written, but setting the stage failed: {why}"
+                )));
             }
         }
         Ok(())
@@ -128,13 +153,20 @@ fn input(w: &ContactWrite, stage: Option<&str>) -> Input {
     if let Some(s) = stage {
         properties.push(("lifecyclestage".to_string(), s.to_string()));
     }
-    Input { id: w.email.clone(), properties }
+    Input {
+        id: w.email.clone(),
+        properties,
+    }
 }
 
 /// Current (id, lifecyclestage) of existing contacts by email. A refused
 /// read is narrowed by halves; an email HubSpot can't read counts as new
 /// (the upsert then reports its real problem).
-fn read_stages(client: &Client, emails: &[&str], calls: &mut Calls) -> Result<HashMap<String, (String, String)>, HubSpotError> {
+fn read_stages(
+    client: &Client,
+    emails: &[&str],
+    calls: &mut Calls,
+) -> Result<HashMap<String, (String, String)>, HubSpotError> {
     let mut found = HashMap::new();
     let mut pending = vec![emails.to_vec()];
     while let Some(group) = pending.pop() {
@@ -147,12 +179,33 @@ fn read_stages(client: &Client, emails: &[&str], calls: &mut Calls) -> Result<Ha
             "inputs": group.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
         });
         calls.requests += 1;
-        match client.post("/crm/v3/objects/contacts/batch/read", &serde_json::to_vec(&body).unwrap_or_default())? {
+        match client.post(
+            "/crm/v3/objects/contacts/batch/read",
+            &serde_json::to_vec(&body).unwrap_or_default(),
+        )? {
             Outcome::Done(answer) => {
-                for r in answer.json().get("results").and_then(Value::as_array).into_iter().flatten() {
-                    let id = r.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-                    let email = r.pointer("/properties/email").and_then(Value::as_str).unwrap_or_default().to_lowercase();
-                    let stage = r.pointer("/properties/lifecyclestage").and_then(Value::as_str).unwrap_or_default().to_string();
+                for r in answer
+                    .json()
+                    .get("results")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    let id = r
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    let email = r
+                        .pointer("/properties/email")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_lowercase();
+                    let stage = r
+                        .pointer("/properties/lifecyclestage")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
                     if !email.is_empty() {
                         found.insert(email, (id, stage));
                     }

@@ -68,7 +68,14 @@ pub struct Shared {
 
 impl Shared {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(client: Client, stages: Vec<String>, policy: LifecyclePolicy, rejects: Rejects, out: Arc<Output>, timing: Timing) -> Shared {
+    pub fn new(
+        client: Client,
+        stages: Vec<String>,
+        policy: LifecyclePolicy,
+        rejects: Rejects,
+        out: Arc<Output>,
+        timing: Timing,
+    ) -> Shared {
         Shared {
             client,
             stages,
@@ -97,7 +104,10 @@ impl Shared {
 
     /// The fatal error, if any.
     pub fn failure(&self) -> Option<HubSpotError> {
-        self.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
@@ -165,7 +175,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 fn run_worker(rx: Receiver<Msg>, shared: &Shared, merge: StageMerge) {
     let mut batch = OpenBatch::new(merge);
     let mut last_input = Instant::now();
-    let tick = shared.timing.quiet.min(Duration::from_millis(100)).max(Duration::from_millis(1));
+    let tick = shared
+        .timing
+        .quiet
+        .min(Duration::from_millis(100))
+        .max(Duration::from_millis(1));
     loop {
         match rx.recv_timeout(tick) {
             Ok(Msg::Record(write, origin)) => {
@@ -185,7 +199,9 @@ fn run_worker(rx: Receiver<Msg>, shared: &Shared, merge: StageMerge) {
                 let quiet = last_input.elapsed();
                 let waiting = shared.checkpoint.waiting();
                 let age = batch.opened().map(|t| t.elapsed()).unwrap_or_default();
-                if (waiting && (quiet >= shared.timing.quiet || age >= shared.timing.max_age)) || quiet >= shared.timing.idle {
+                if (waiting && (quiet >= shared.timing.quiet || age >= shared.timing.max_age))
+                    || quiet >= shared.timing.idle
+                {
                     flush(&mut batch, shared);
                 }
             }
@@ -223,14 +239,21 @@ fn flush(batch: &mut OpenBatch, shared: &Shared) {
                         } else {
                             c.updated.fetch_add(1, Ordering::Relaxed);
                         }
-                        c.records_written.fetch_add(entry.origins.len() as u64, Ordering::Relaxed);
+                        c.records_written
+                            .fetch_add(entry.origins.len() as u64, Ordering::Relaxed);
                         for o in &entry.origins {
                             shared.checkpoint.settle(o.window, true, &shared.out);
                         }
                     }
                     Written::Rejected(reason) => {
                         for o in &entry.origins {
-                            shared.rejects.record(o.line, Some(&entry.write.email), o.data.as_ref(), &reason, &shared.out);
+                            shared.rejects.record(
+                                o.line,
+                                Some(&entry.write.email),
+                                o.data.as_ref(),
+                                &reason,
+                                &shared.out,
+                            );
                             shared.checkpoint.settle(o.window, false, &shared.out);
                         }
                     }

@@ -23,7 +23,12 @@ pub struct Scratch(pub PathBuf);
 impl Scratch {
     pub fn new(name: &str) -> Scratch {
         static N: AtomicU64 = AtomicU64::new(0);
-        let dir = std::env::temp_dir().join(format!("dh-test-{}-{}-{}", name, std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let dir = std::env::temp_dir().join(format!(
+            "dh-test-{}-{}-{}",
+            name,
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
     }
@@ -61,15 +66,25 @@ impl Run {
 
     /// The echoed STATE messages' `data`/stream_state cursors, in order.
     pub fn states(&self) -> Vec<&Value> {
-        self.of_type("STATE").into_iter().map(|m| &m["state"]).collect()
+        self.of_type("STATE")
+            .into_iter()
+            .map(|m| &m["state"])
+            .collect()
     }
 
     pub fn logs(&self) -> String {
-        self.of_type("LOG").iter().map(|m| m["log"]["message"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>().join("\n")
+        self.of_type("LOG")
+            .iter()
+            .map(|m| m["log"]["message"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub fn trace_error(&self) -> Option<&Value> {
-        self.of_type("TRACE").into_iter().map(|m| &m["trace"]).find(|t| t["type"] == "ERROR")
+        self.of_type("TRACE")
+            .into_iter()
+            .map(|m| &m["trace"])
+            .find(|t| t["type"] == "ERROR")
     }
 
     pub fn connection_status(&self) -> &Value {
@@ -98,17 +113,38 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Run {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let messages = stdout
         .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}")))
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
+        })
         .collect();
     capture(&stdout);
-    Run { code: output.status.code().unwrap_or(-1), stdout, stderr, messages }
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+        messages,
+    }
 }
 
 fn capture(stdout: &str) {
-    let Ok(dir) = std::env::var("PROTOCOL_CAPTURE_DIR") else { return };
+    let Ok(dir) = std::env::var("PROTOCOL_CAPTURE_DIR") else {
+        return;
+    };
     let _ = std::fs::create_dir_all(&dir);
-    let file = Path::new(&dir).join(format!("{}-{:?}.jsonl", std::process::id(), std::thread::current().id()).replace(['(', ')'], ""));
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(file).unwrap();
+    let file = Path::new(&dir).join(
+        format!(
+            "{}-{:?}.jsonl",
+            std::process::id(),
+            std::thread::current().id()
+        )
+        .replace(['(', ')'], ""),
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .unwrap();
     f.write_all(stdout.as_bytes()).unwrap();
 }
 
@@ -136,7 +172,16 @@ pub const CATALOG: &str = r#"{"streams":[{"stream":{"name":"contacts","json_sche
 pub fn write(scratch: &Scratch, config: &Value, input: &str) -> Run {
     let config = scratch.write("config.json", &config.to_string());
     let catalog = scratch.write("catalog.json", CATALOG);
-    run(&["write", "--config", config.to_str().unwrap(), "--catalog", catalog.to_str().unwrap()], input.as_bytes())
+    run(
+        &[
+            "write",
+            "--config",
+            config.to_str().unwrap(),
+            "--catalog",
+            catalog.to_str().unwrap(),
+        ],
+        input.as_bytes(),
+    )
 }
 
 /// Runs `check` with this config.
@@ -157,17 +202,25 @@ pub fn state(cursor: u64) -> String {
 
 /// The cursors of the echoed states, in order.
 pub fn cursors(run: &Run) -> Vec<u64> {
-    run.states().iter().filter_map(|s| s["stream"]["stream_state"]["cursor"].as_u64()).collect()
+    run.states()
+        .iter()
+        .filter_map(|s| s["stream"]["stream_state"]["cursor"].as_u64())
+        .collect()
 }
 
 /// The emulator's contacts as (email, property) for one property.
 pub fn prop(emu: &Emulator, email: &str, name: &str) -> Option<String> {
-    emu.contact_by_email(email).and_then(|c| c.properties.get(name).cloned())
+    emu.contact_by_email(email)
+        .and_then(|c| c.properties.get(name).cloned())
 }
 
 /// Emails stored in the emulator, sorted, failing on duplicates.
 pub fn emails(emu: &Emulator) -> Vec<String> {
-    let mut all: Vec<String> = emu.contacts().into_iter().filter_map(|c| c.properties.get("email").cloned()).collect();
+    let mut all: Vec<String> = emu
+        .contacts()
+        .into_iter()
+        .filter_map(|c| c.properties.get("email").cloned())
+        .collect();
     all.sort();
     let n = all.len();
     all.dedup();
@@ -177,7 +230,10 @@ pub fn emails(emu: &Emulator) -> Vec<String> {
 
 /// Options with rate limits off and no latency, for quick functional tests.
 pub fn quick() -> Options {
-    Options { rate_limit: None, ..Options::default() }
+    Options {
+        rate_limit: None,
+        ..Options::default()
+    }
 }
 
 pub fn start(opts: Options) -> Emulator {
