@@ -3,7 +3,7 @@
 //! TRACE ERROR and a non-zero exit; `check` always answers with a status.
 #![forbid(unsafe_code)]
 
-use std::io::{self, BufReader};
+use std::io::{self, BufReader, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -59,6 +59,13 @@ enum Command {
         /// Path to the configured catalog.
         #[arg(long)]
         catalog: PathBuf,
+        /// Print a progress line on stderr even when it is not a terminal
+        /// (it is shown by default on a terminal).
+        #[arg(long, conflicts_with = "no_progress")]
+        progress: bool,
+        /// Never print the progress line.
+        #[arg(long)]
+        no_progress: bool,
     },
 }
 
@@ -98,7 +105,12 @@ fn main() -> ExitCode {
                 Err(e) => fail(&out, e.failure, &e.message),
             }
         }
-        Command::Write { config, catalog } => {
+        Command::Write {
+            config,
+            catalog,
+            progress,
+            no_progress,
+        } => {
             let config = match Config::load(&config) {
                 Ok(c) => c,
                 Err(e) => return fail(&out, FailureType::Config, &format!("{e:#}")),
@@ -113,12 +125,25 @@ fn main() -> ExitCode {
                 &catalog,
                 stdin,
                 out.clone(),
-                write::RunOptions::default(),
+                write::RunOptions {
+                    progress: progress_mode(progress, no_progress),
+                    ..write::RunOptions::default()
+                },
             ) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => fail(&out, e.failure, &e.message),
             }
         }
+    }
+}
+
+/// `Some(terminal)` when the progress line is to be shown.
+fn progress_mode(forced: bool, off: bool) -> Option<bool> {
+    let terminal = io::stderr().is_terminal();
+    match (forced, off) {
+        (_, true) => None,
+        (true, _) => Some(terminal),
+        (false, false) => terminal.then_some(true),
     }
 }
 

@@ -349,3 +349,44 @@ fn an_empty_input_writes_nothing_and_succeeds() {
         0
     );
 }
+
+#[test]
+fn the_progress_line_goes_to_stderr_only_when_asked() {
+    let emu = start(quick());
+    let s = Scratch::new("progress");
+    let config = s.write("config.json", &config(&emu, json!({})).to_string());
+    let catalog = s.write("catalog.json", CATALOG);
+    let input = [
+        record(json!({"email": "a@x.io"})),
+        record(json!({"email": "b@x.io"})),
+        state(1),
+    ]
+    .join("\n");
+    let args = [
+        "write",
+        "--config",
+        config.to_str().unwrap(),
+        "--catalog",
+        catalog.to_str().unwrap(),
+    ];
+    let quiet = run(&args, input.as_bytes());
+    assert!(
+        quiet.stderr.is_empty(),
+        "stderr is not a terminal here: {}",
+        quiet.stderr
+    );
+    let shown = run(&[&args[..], &["--progress"]].concat(), input.as_bytes());
+    assert_eq!(shown.code, 0);
+    assert!(
+        shown.stderr.contains("2 read, 2 written, 0 rejected"),
+        "{}",
+        shown.stderr
+    );
+    assert!(
+        shown.stderr.contains("daily calls left"),
+        "{}",
+        shown.stderr
+    );
+    // Stdout is unchanged: protocol messages only.
+    assert_eq!(cursors(&shown), vec![1]);
+}

@@ -8,6 +8,7 @@
 pub mod batcher;
 pub mod checkpoint;
 pub mod mapping;
+pub mod progress;
 pub mod reader;
 pub mod rejects;
 pub mod send;
@@ -52,6 +53,9 @@ pub struct RunOptions {
     /// Use this governor instead of the default one.
     pub governor: Option<Governor>,
     pub timing: Option<Timing>,
+    /// Show the progress line on stderr: `Some(true)` redraws in place (a
+    /// terminal), `Some(false)` prints a line every ten seconds.
+    pub progress: Option<bool>,
 }
 
 /// Runs a sync from `input`; `Err` is a failure already fit for a TRACE.
@@ -87,6 +91,9 @@ pub fn run(
     ));
     let shards = Shards::start(config.workers, shared.clone());
 
+    let progress = opts
+        .progress
+        .map(|terminal| progress::Progress::start(shared.clone(), terminal));
     let mut reader = Reader::new(input);
     let mut records_read = 0u64;
     let mut dropped_fields: HashSet<String> = HashSet::new();
@@ -110,6 +117,11 @@ pub fn run(
         match line {
             Line::Record { stream, data } => {
                 records_read += 1;
+                if records_read % 1024 == 0 {
+                    if let Some(p) = &progress {
+                        p.set_read(records_read);
+                    }
+                }
                 let Some(s) = catalog.stream(&stream) else {
                     let problem = format!(
                         "RECORD for stream `{}`, which is not in the configured catalog",
@@ -200,6 +212,10 @@ pub fn run(
     // A fatal input problem still lets everything read before it land and
     // its states be confirmed: only HubSpot failures stop the checkpoint.
     shards.finish();
+    if let Some(p) = &progress {
+        p.set_read(records_read);
+    }
+    drop(progress);
     shared.rejects.finish(&out);
     let usage = shared.client.governor.usage();
     let c = &shared.counters;
