@@ -322,15 +322,17 @@ fn quotes(message: &str, value: &str) -> bool {
     }
     let lower = message.to_lowercase();
     let value = value.to_lowercase();
-    let boundary = |c: Option<char>| {
-        c.is_none_or(|c| {
-            !(c.is_alphanumeric() || c == '.' || c == '@' || c == '_' || c == '-') || c == '.'
-        })
-    };
+    // Characters that continue an email-like token; a '.' right after the
+    // value may end a sentence ("… is invalid."), not a longer address.
+    let word = |c: char| c.is_alphanumeric() || matches!(c, '.' | '@' | '_' | '-' | '+');
     lower.match_indices(&value).any(|(at, _)| {
         let before = lower[..at].chars().next_back();
-        let after = lower[at + value.len()..].chars().next();
-        boundary(before) && (after.is_none() || boundary(after))
+        let mut after = lower[at + value.len()..].chars();
+        let ends = match after.next() {
+            Some('.') => after.next().is_none_or(|c| !word(c)),
+            next => next.is_none_or(|c| !word(c)),
+        };
+        before.is_none_or(|c| !word(c)) && ends
     })
 }
 
@@ -577,5 +579,15 @@ mod tests {
             Some("37765128953".into())
         );
         assert_eq!(existing_id("Conflict"), None);
+    }
+
+    #[test]
+    fn quotes_matches_whole_addresses_only() {
+        assert!(quotes("Email address a@x.co is invalid", "a@x.co"));
+        assert!(quotes("Email address is invalid: a@x.co.", "A@x.co"));
+        assert!(!quotes("Email address a@x.co.uk is invalid", "a@x.co"));
+        assert!(!quotes("Email address ba@x.co is invalid", "a@x.co"));
+        assert!(!quotes("Email address x.a@x.co is invalid", "a@x.co"));
+        assert!(!quotes("anything", ""));
     }
 }

@@ -288,8 +288,7 @@ mod tests {
         assert_eq!(g.usage().max, 190);
         // 99 answered slots held, 90 more may go.
         for _ in 0..90 {
-            let p = g.acquire().unwrap();
-            std::mem::forget(p);
+            let _held = g.acquire().unwrap();
         }
         assert!(g.lock().window_wait(Instant::now()).is_some());
     }
@@ -346,7 +345,7 @@ mod tests {
         // Server says 8 used; we account for 1 of ours and 7 foreign.
         assert_eq!(g.lock().foreign.len(), 7);
         // Limit 10 less one slot of margin: one more request may go, not two.
-        std::mem::forget(g.acquire().unwrap());
+        let _held = g.acquire().unwrap();
         assert!(
             g.lock().window_wait(Instant::now()).is_some(),
             "limit 9 reached"

@@ -117,7 +117,7 @@ pub fn run(
         match line {
             Line::Record { stream, data } => {
                 records_read += 1;
-                if records_read % 1024 == 0 {
+                if records_read.is_multiple_of(1024) {
                     if let Some(p) = &progress {
                         p.set_read(records_read);
                     }
