@@ -332,7 +332,7 @@ fn an_expired_private_app_token_is_a_config_error_and_states_stay_behind() {
 fn an_expired_oauth_token_is_refreshed_and_the_sync_completes() {
     let w = workload();
     let mut client = OAuthClient::new("app-id", "app-secret-value", "refresh-secret-value");
-    client.access_token_requests = Some(3);
+    client.access_token_requests = Some(8);
     let opts = Options {
         tokens: vec![],
         oauth_clients: vec![client],

@@ -16,6 +16,10 @@ use super::retry::RetryPolicy;
 use crate::config::{Auth, Config, Secret};
 use crate::protocol::FailureType;
 
+/// 401s one call may answer with a fresh OAuth token before giving up (a
+/// token other workers refreshed meanwhile counts too).
+const MAX_AUTH_RETRIES: u32 = 3;
+
 /// The result of a call HubSpot answered without a failure the call loop
 /// handles itself.
 #[derive(Debug)]
@@ -90,7 +94,7 @@ impl Client {
     fn call(&self, method: &str, path: &str, body: Option<&[u8]>) -> Result<Outcome, HubSpotError> {
         let started = Instant::now();
         let mut retries = 0u32;
-        let mut refreshed = false;
+        let mut auth_retries = 0u32;
         let seed = self.calls.fetch_add(1, Ordering::Relaxed);
         loop {
             let token = self.bearer()?;
@@ -130,9 +134,14 @@ impl Client {
                     ))
                 }
                 Action::Unauthorized(message) => {
-                    if matches!(self.auth, Auth::OAuth { .. }) && !refreshed {
-                        refreshed = true;
-                        *self.token.write().unwrap_or_else(|e| e.into_inner()) = None;
+                    if matches!(self.auth, Auth::OAuth { .. }) && auth_retries < MAX_AUTH_RETRIES {
+                        auth_retries += 1;
+                        // Drop the token only if no other worker has replaced
+                        // it already; the next loop refreshes once for all.
+                        let mut slot = self.token.write().unwrap_or_else(|e| e.into_inner());
+                        if slot.as_ref().is_some_and(|t| t.expose() == token.expose()) {
+                            *slot = None;
+                        }
                         continue;
                     }
                     return Err(HubSpotError::new(
