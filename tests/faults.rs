@@ -417,10 +417,7 @@ fn the_daily_reserve_stops_before_the_quota_runs_out() {
         &w.input,
     );
     assert_ne!(run.code, 0);
-    let message = run.trace_error().unwrap()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let message = run.error_message();
     assert!(message.contains("daily_quota_reserve"), "{message}");
     assert!(
         emu.stats().daily_used <= 5,

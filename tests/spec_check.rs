@@ -71,46 +71,31 @@ fn check_fails_with_an_unknown_token_and_says_so_without_echoing_it() {
     assert!(!run.stdout.contains("wrong-secret") && !run.stderr.contains("wrong-secret"));
 }
 
+/// A token without the write scope, or without any way to read property
+/// definitions (contacts read or schema read): `check` names what is missing.
 #[test]
-fn check_names_the_missing_write_scope() {
-    let opts = Options {
-        tokens: vec![TokenSpec::new("pat-readonly")
-            .with_scopes(&["crm.objects.contacts.read", "crm.schemas.contacts.read"])],
-        ..quick()
-    };
-    let emu = start(opts);
-    let s = Scratch::new("check-scope");
-    let run = check(&s, &config(&emu, json!({"access_token": "pat-readonly"})));
-    let status = run.connection_status();
-    assert_eq!(status["status"], "FAILED");
-    assert!(
-        status["message"]
-            .as_str()
-            .unwrap()
-            .contains("crm.objects.contacts.write"),
-        "{status}"
-    );
-}
-
-#[test]
-fn check_names_the_missing_read_scope() {
-    // Property definitions need contacts read or schema read.
-    let opts = Options {
-        tokens: vec![TokenSpec::new("pat-noschema").with_scopes(&["crm.objects.contacts.write"])],
-        ..quick()
-    };
-    let emu = start(opts);
-    let s = Scratch::new("check-schema-scope");
-    let run = check(&s, &config(&emu, json!({"access_token": "pat-noschema"})));
-    let status = run.connection_status();
-    assert_eq!(status["status"], "FAILED");
-    assert!(
-        status["message"]
-            .as_str()
-            .unwrap()
-            .contains("crm.objects.contacts.read"),
-        "{status}"
-    );
+fn check_names_the_missing_scope() {
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &["crm.objects.contacts.read", "crm.schemas.contacts.read"],
+            "crm.objects.contacts.write",
+        ),
+        (&["crm.objects.contacts.write"], "crm.objects.contacts.read"),
+    ];
+    for (scopes, missing) in cases {
+        let emu = start(Options {
+            tokens: vec![TokenSpec::new("pat-scoped").with_scopes(scopes)],
+            ..quick()
+        });
+        let s = Scratch::new("check-scope");
+        let run = check(&s, &config(&emu, json!({"access_token": "pat-scoped"})));
+        let status = run.connection_status();
+        assert_eq!(status["status"], "FAILED");
+        assert!(
+            status["message"].as_str().unwrap().contains(missing),
+            "{status}"
+        );
+    }
 }
 
 #[test]

@@ -224,51 +224,38 @@ fn strict_input_makes_a_bad_line_fatal_after_committing_what_came_before() {
 fn a_catalog_that_does_not_parse_names_the_file() {
     let emu = start(quick());
     let s = Scratch::new("bad-catalog");
-    let config = s.write("config.json", &config(&emu, json!({})).to_string());
-    let catalog = s.write("catalog.json", r#"{"streams": [{"stream": {}}]}"#);
-    let run = run(
-        &[
-            "write",
-            "--config",
-            config.to_str().unwrap(),
-            "--catalog",
-            catalog.to_str().unwrap(),
-        ],
-        b"",
+    let run = write_with(
+        &s,
+        &config(&emu, json!({})),
+        r#"{"streams": [{"stream": {}}]}"#,
+        &[],
+        "",
     );
     assert_ne!(run.code, 0);
-    let message = run.trace_error().unwrap()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(message.contains("catalog.json"), "{message}");
+    assert!(
+        run.error_message().contains("catalog.json"),
+        "{}",
+        run.error_message()
+    );
 }
 
 #[test]
 fn overwrite_sync_mode_is_refused_clearly() {
     let emu = start(quick());
     let s = Scratch::new("overwrite");
-    let config = s.write("config.json", &config(&emu, json!({})).to_string());
-    let catalog = s.write(
-        "catalog.json",
+    let run = write_with(
+        &s,
+        &config(&emu, json!({})),
         &CATALOG.replace("append_dedup", "overwrite"),
-    );
-    let run = run(
-        &[
-            "write",
-            "--config",
-            config.to_str().unwrap(),
-            "--catalog",
-            catalog.to_str().unwrap(),
-        ],
-        b"",
+        &[],
+        "",
     );
     assert_ne!(run.code, 0);
-    let message = run.trace_error().unwrap()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(message.contains("overwrite"), "{message}");
+    assert!(
+        run.error_message().contains("overwrite"),
+        "{}",
+        run.error_message()
+    );
 }
 
 #[test]
@@ -330,10 +317,7 @@ fn fail_on_rejected_records_fails_the_sync_but_keeps_every_state() {
     );
     assert_ne!(run.code, 0);
     assert_eq!(cursors(&run), vec![1]);
-    assert!(run.trace_error().unwrap()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("fail_on_rejected_records"));
+    assert!(run.error_message().contains("fail_on_rejected_records"));
 }
 
 #[test]
@@ -354,28 +338,20 @@ fn an_empty_input_writes_nothing_and_succeeds() {
 fn the_progress_line_goes_to_stderr_only_when_asked() {
     let emu = start(quick());
     let s = Scratch::new("progress");
-    let config = s.write("config.json", &config(&emu, json!({})).to_string());
-    let catalog = s.write("catalog.json", CATALOG);
+    let config = config(&emu, json!({}));
     let input = [
         record(json!({"email": "a@x.io"})),
         record(json!({"email": "b@x.io"})),
         state(1),
     ]
     .join("\n");
-    let args = [
-        "write",
-        "--config",
-        config.to_str().unwrap(),
-        "--catalog",
-        catalog.to_str().unwrap(),
-    ];
-    let quiet = run(&args, input.as_bytes());
+    let quiet = write(&s, &config, &input);
     assert!(
         quiet.stderr.is_empty(),
         "stderr is not a terminal here: {}",
         quiet.stderr
     );
-    let shown = run(&[&args[..], &["--progress"]].concat(), input.as_bytes());
+    let shown = write_with(&s, &config, CATALOG, &["--progress"], &input);
     assert_eq!(shown.code, 0);
     assert!(
         shown.stderr.contains("2 read, 2 written, 0 rejected"),

@@ -87,6 +87,17 @@ impl Run {
             .find(|t| t["type"] == "ERROR")
     }
 
+    /// The TRACE ERROR's user message (panics if there is none).
+    pub fn error_message(&self) -> String {
+        let trace = self
+            .trace_error()
+            .unwrap_or_else(|| panic!("no TRACE ERROR in {:?}", self.messages));
+        trace["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     pub fn connection_status(&self) -> &Value {
         &self.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
     }
@@ -170,18 +181,28 @@ pub const CATALOG: &str = r#"{"streams":[{"stream":{"name":"contacts","json_sche
 
 /// Runs `write` with this config and input.
 pub fn write(scratch: &Scratch, config: &Value, input: &str) -> Run {
+    write_with(scratch, config, CATALOG, &[], input)
+}
+
+/// Runs `write` with this config, catalog text and extra arguments.
+pub fn write_with(
+    scratch: &Scratch,
+    config: &Value,
+    catalog: &str,
+    extra: &[&str],
+    input: &str,
+) -> Run {
     let config = scratch.write("config.json", &config.to_string());
-    let catalog = scratch.write("catalog.json", CATALOG);
-    run(
-        &[
-            "write",
-            "--config",
-            config.to_str().unwrap(),
-            "--catalog",
-            catalog.to_str().unwrap(),
-        ],
-        input.as_bytes(),
-    )
+    let catalog = scratch.write("catalog.json", catalog);
+    let mut args = vec![
+        "write",
+        "--config",
+        config.to_str().unwrap(),
+        "--catalog",
+        catalog.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run(&args, input.as_bytes())
 }
 
 /// Runs `check` with this config.
