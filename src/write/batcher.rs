@@ -12,6 +12,9 @@ use super::mapping::ContactWrite;
 
 /// HubSpot's batch size limit.
 pub const MAX_BATCH: usize = 100;
+/// Records one open batch may hold, merged ones included: a stream of
+/// rewrites of a few emails still gets flushed, and memory stays bounded.
+pub const MAX_RECORDS: usize = 10 * MAX_BATCH;
 
 /// Where a record came from: its state window, its input line and (only
 /// when a rejected-records file is configured) its data.
@@ -45,6 +48,7 @@ pub enum StageMerge {
 pub struct OpenBatch {
     entries: Vec<Entry>,
     by_email: HashMap<String, usize>,
+    records: usize,
     opened: Option<Instant>,
     merge: StageMerge,
 }
@@ -54,6 +58,7 @@ impl OpenBatch {
         OpenBatch {
             entries: Vec::with_capacity(MAX_BATCH),
             by_email: HashMap::with_capacity(MAX_BATCH),
+            records: 0,
             opened: None,
             merge,
         }
@@ -61,6 +66,7 @@ impl OpenBatch {
 
     /// Adds a record, merging it into an entry for the same email.
     pub fn push(&mut self, write: ContactWrite, origin: Origin) {
+        self.records += 1;
         if let Some(&i) = self.by_email.get(&write.email) {
             let entry = &mut self.entries[i];
             merge_properties(&mut entry.write.properties, write.properties);
@@ -78,7 +84,7 @@ impl OpenBatch {
     }
 
     pub fn is_full(&self) -> bool {
-        self.entries.len() >= MAX_BATCH
+        self.entries.len() >= MAX_BATCH || self.records >= MAX_RECORDS
     }
 
     pub fn is_empty(&self) -> bool {
@@ -97,6 +103,7 @@ impl OpenBatch {
     /// Takes the entries out, leaving an empty batch.
     pub fn take(&mut self) -> Vec<Entry> {
         self.by_email.clear();
+        self.records = 0;
         self.opened = None;
         std::mem::replace(&mut self.entries, Vec::with_capacity(MAX_BATCH))
     }
@@ -220,5 +227,22 @@ mod tests {
         assert!(!b.is_full());
         b.push(write("new@x.io", &[], None), origin(101));
         assert!(b.is_full());
+    }
+
+    #[test]
+    fn rewrites_of_one_email_fill_the_batch_too() {
+        let mut b = OpenBatch::new(StageMerge::Last);
+        for i in 0..MAX_RECORDS {
+            assert!(!b.is_full());
+            b.push(
+                write("same@x.io", &[("n", &i.to_string())], None),
+                origin(i as u64),
+            );
+        }
+        assert!(b.is_full());
+        assert_eq!(b.len(), 1);
+        let entries = b.take();
+        assert_eq!(entries[0].origins.len(), MAX_RECORDS);
+        assert!(!b.is_full());
     }
 }
