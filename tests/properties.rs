@@ -307,3 +307,44 @@ fn custom_properties_of_the_account_work_like_standard_ones() {
         .unwrap()
         .contains("loyalty_points"));
 }
+
+/// HubSpot's 409 "… Existing ID: N" on an upsert means contact N owns a
+/// unique value this record claims: N is another person and must not be
+/// overwritten; the record is rejected as a conflict, its batch mates land.
+#[test]
+fn a_unique_value_owned_by_another_contact_is_a_conflict_not_an_overwrite() {
+    let mut scopes: Vec<&str> = DEFAULT_SCOPES.to_vec();
+    scopes.push("crm.schemas.contacts.write");
+    let emu = start(Options {
+        tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)],
+        ..quick()
+    });
+    let body = json!({"name": "member_id", "label": "Member id", "type": "string", "fieldType": "text", "groupName": "contactinformation", "hasUniqueValue": true});
+    let answer = ureq::Agent::new_with_defaults()
+        .post(&format!("{}/crm/v3/properties/contacts", emu.base_url()))
+        .header("Authorization", &format!("Bearer {DEFAULT_TOKEN}"))
+        .send_json(&body)
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    emu.add_contact([
+        ("email", "owner@x.io"),
+        ("member_id", "M-7"),
+        ("firstname", "Owner"),
+    ]);
+    let records = [
+        json!({"email": "ok1@x.io", "member_id": "M-1"}),
+        json!({"email": "claimer@x.io", "member_id": "M-7", "firstname": "Claimer"}),
+        json!({"email": "ok2@x.io", "member_id": "M-2"}),
+    ];
+    let (run, s) = sync(&emu, json!({}), &records);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    assert_eq!(
+        prop(&emu, "owner@x.io", "firstname").as_deref(),
+        Some("Owner")
+    );
+    assert_eq!(emails(&emu), vec!["ok1@x.io", "ok2@x.io", "owner@x.io"]);
+    let rejected = rejections(&s);
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["reason"], "conflict");
+    assert_eq!(rejected[0]["line"], 2);
+}

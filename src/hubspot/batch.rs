@@ -336,9 +336,11 @@ fn quotes(message: &str, value: &str) -> bool {
     })
 }
 
-/// The last step for one input HubSpot refused: a 409 naming the contact that
-/// owns this email is resolved by updating that contact (its email left
-/// alone); anything else rejects the input.
+/// The last step for one input HubSpot refused. A 409 "… Existing ID: N"
+/// is resolved by updating contact N only when N is provably this contact
+/// (its email or one of its secondary emails is ours); when N merely owns
+/// a unique value this record also claims, updating N would overwrite
+/// another person, so the record is rejected as a conflict.
 fn resolve_single(
     client: &Client,
     mode: Mode,
@@ -348,38 +350,69 @@ fn resolve_single(
     reason: RejectReason,
     calls: &mut Calls,
 ) -> Result<Written, HubSpotError> {
-    if status == 409 && mode == Mode::UpsertByEmail {
-        let message = body
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if let Some(id) = existing_id(message) {
-            let update = Input {
-                id: id.clone(),
-                properties: input
-                    .properties
-                    .iter()
-                    .filter(|(k, _)| k != "email")
-                    .cloned()
-                    .collect(),
-            };
-            let result = write(
-                client,
-                Mode::UpdateById,
-                std::slice::from_ref(&update),
-                calls,
-            )?;
-            return Ok(match result.into_iter().next() {
-                Some(Written::Ok { created, .. }) => Written::Ok {
-                    id: Some(id),
-                    created,
-                },
-                Some(rejected) => rejected,
-                None => Written::Rejected(reason),
-            });
-        }
+    let message = body
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if status != 409 || mode != Mode::UpsertByEmail {
+        return Ok(Written::Rejected(reason));
     }
-    Ok(Written::Rejected(reason))
+    let Some(id) = existing_id(message) else {
+        return Ok(Written::Rejected(reason));
+    };
+    let conflict = || Written::Rejected(RejectReason::Conflict(truncate(message, 300)));
+    calls.requests += 1;
+    let path = format!("/crm/v3/objects/contacts/{id}?properties=email,hs_additional_emails");
+    let owner = match client.get(&path)? {
+        Outcome::Done(answer) => answer.json(),
+        Outcome::Invalid(..) => return Ok(conflict()),
+    };
+    if !same_person(&owner, &input.id) {
+        return Ok(conflict());
+    }
+    let update = Input {
+        id: id.clone(),
+        properties: input
+            .properties
+            .iter()
+            .filter(|(k, _)| k != "email")
+            .cloned()
+            .collect(),
+    };
+    let result = write(
+        client,
+        Mode::UpdateById,
+        std::slice::from_ref(&update),
+        calls,
+    )?;
+    Ok(match result.into_iter().next() {
+        Some(Written::Ok { created, .. }) => Written::Ok {
+            id: Some(id),
+            created,
+        },
+        Some(rejected) => rejected,
+        None => Written::Rejected(reason),
+    })
+}
+
+/// Whether a contact (as HubSpot returns it) has `email` as its email or
+/// among its secondary emails.
+fn same_person(contact: &Value, email: &str) -> bool {
+    if email.is_empty() {
+        return false;
+    }
+    let field = |name: &str| {
+        contact
+            .pointer(&format!("/properties/{name}"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let primary = field("email");
+    let secondary = field("hs_additional_emails");
+    std::iter::once(primary.as_str())
+        .chain(secondary.split(';'))
+        .any(|e| e.trim().eq_ignore_ascii_case(email))
 }
 
 /// The id in HubSpot's "… already exists. Existing ID: 123" message.
@@ -589,5 +622,14 @@ mod tests {
         assert!(!quotes("Email address ba@x.co is invalid", "a@x.co"));
         assert!(!quotes("Email address x.a@x.co is invalid", "a@x.co"));
         assert!(!quotes("anything", ""));
+    }
+
+    #[test]
+    fn a_conflict_is_resolved_only_for_the_same_person() {
+        let contact = json!({"id": "7", "properties": {"email": "main@x.io", "hs_additional_emails": "old@x.io;Alias@X.io"}});
+        assert!(same_person(&contact, "main@x.io"));
+        assert!(same_person(&contact, "alias@x.io"));
+        assert!(!same_person(&contact, "other@x.io"));
+        assert!(!same_person(&json!({"id": "7", "properties": {}}), ""));
     }
 }

@@ -87,6 +87,8 @@ pub enum RejectReason {
     InvalidValue(String),
     /// The lifecycle stage could not be applied.
     LifecycleRule(String),
+    /// A unique property value already belongs to another contact (409).
+    Conflict(String),
     /// Any other validation error from HubSpot, with its message.
     HubSpotValidation(String),
 }
@@ -102,6 +104,7 @@ impl RejectReason {
             RejectReason::InvalidOption(_) => "invalid_option",
             RejectReason::InvalidValue(_) => "invalid_value",
             RejectReason::LifecycleRule(_) => "lifecycle_rule",
+            RejectReason::Conflict(_) => "conflict",
             RejectReason::HubSpotValidation(_) => "hubspot_validation",
         }
     }
@@ -117,6 +120,7 @@ impl fmt::Display for RejectReason {
             RejectReason::InvalidOption(d) => write!(f, "invalid option: {d}"),
             RejectReason::InvalidValue(d) => write!(f, "invalid value: {d}"),
             RejectReason::LifecycleRule(d) => write!(f, "lifecycle stage: {d}"),
+            RejectReason::Conflict(m) => write!(f, "conflict with another contact: {m}"),
             RejectReason::HubSpotValidation(m) => write!(f, "HubSpot validation error: {m}"),
         }
     }
