@@ -10,7 +10,8 @@ Run it with the PyAirbyte venv's python (run.sh prepares everything):
 
 What it asserts:
 - PyAirbyte's write finishes without error (the binary exited 0);
-- every faker user's email is exactly one emulator contact, lower-cased;
+- every faker user's email is exactly one emulator contact, lower-cased,
+  also after a second, identical sync (upserts, not inserts);
 - the properties named in faker_config.json's property_mapping equal the
   faker values (and nothing else of the record was stored as a property);
 - the destination's STATE reached PyAirbyte: the last one PyAirbyte
@@ -122,8 +123,14 @@ def main() -> int:
     started = time.monotonic()
     result = destination.write(source, cache=False, state_cache=state_cache, write_strategy="merge")
     elapsed = time.monotonic() - started
+    after_first = get_json(f"{base}/_emulator/contacts")["results"]
 
-    # What the faker sent, exactly.
+    # The same users again (a full refresh: same seed, same emails) must
+    # update the contacts in place, not duplicate them.
+    captured.rename(work / "faker-stdout-first.jsonl")  # the wrapper appends: start afresh
+    destination.write(source, cache=False, state_cache=state_cache, write_strategy="merge", force_full_refresh=True)
+
+    # What the faker sent the second time, exactly (the values now stored).
     records, source_states = [], []
     for line in captured.read_text().splitlines():
         try:
@@ -145,11 +152,15 @@ def main() -> int:
         expected[email] = r
 
     contacts = get_json(f"{base}/_emulator/contacts")["results"]
+    if len(after_first) != len(contacts):
+        problems_rerun = [f"the second, identical sync changed the contact count from {len(after_first)} to {len(contacts)}"]
+    else:
+        problems_rerun = []
     by_email: dict[str, list[dict]] = {}
     for c in contacts:
         by_email.setdefault(c["properties"].get("email", ""), []).append(c)
 
-    problems = []
+    problems = list(problems_rerun)
     extra = sorted(set(by_email) - set(expected))
     if extra:
         problems.append(f"{len(extra)} contacts that no faker user has, e.g. {extra[:3]}")
@@ -197,7 +208,7 @@ def main() -> int:
         return 1
 
     print(
-        f"pyairbyte e2e OK: {len(expected)} faker users -> {len(contacts)} contacts, "
+        f"pyairbyte e2e OK: {len(expected)} faker users -> {len(contacts)} contacts (twice), "
         f"{len(mapping)} mapped properties equal, {len(states)} state(s) recorded, write took {elapsed:.1f}s"
     )
     del result
