@@ -139,7 +139,7 @@ def dockerfile_problems(text: str, meta: dict, cargo_version: str) -> list[str]:
 
 
 def schema_problems(meta: object, schema: dict) -> list[str]:
-    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
     problems = []
     for err in sorted(validator.iter_errors(meta), key=lambda e: list(e.absolute_path)):
         pointer = "/" + "/".join(str(p) for p in err.absolute_path)
