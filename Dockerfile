@@ -9,6 +9,9 @@
 # metadata.yaml, and the tag must equal the package version in Cargo.toml:
 # integration_tests/metadata_check.py and tests/packaging.rs check that.
 
+# The toolchain this repo is developed with. The build and runtime stages must
+# share a Debian release (glibc): bookworm <-> cc-debian12 here; to move to
+# trixie, change both FROM lines together (rust:*-slim-trixie, cc-debian13).
 ARG RUST_VERSION=1.95
 
 # ---- build stage -----------------------------------------------------------

@@ -65,8 +65,9 @@ if [[ "${E2E_INSTALLER:-uv}" == uv ]]; then
     fi
 fi
 
-# make_venv NAME IMPORT_CHECK PACKAGE...: creates the venv if needed and
-# installs the packages unless IMPORT_CHECK already succeeds in it.
+# make_venv NAME CHECK PACKAGE...: creates the venv if needed and
+# installs the packages unless the python snippet CHECK succeeds in it
+# (a metadata look-up: importing PyAirbyte alone takes ~20 s).
 make_venv() {
     local dir="$root/$1" check="$2"
     shift 2
@@ -86,8 +87,8 @@ make_venv() {
     "$dir/bin/python" -c "$check" >>"$log" 2>&1
 }
 
-make_venv .venv-e2e-faker "import source_faker" "airbyte-source-faker>=7,<8"
-make_venv .venv-e2e-pyairbyte "import airbyte" "airbyte>=0.71,<1"
+make_venv .venv-e2e-faker "import importlib.metadata as m; m.version('airbyte-source-faker')" "airbyte-source-faker>=7,<8"
+make_venv .venv-e2e-pyairbyte "import importlib.metadata as m; m.version('airbyte')" "airbyte>=0.71,<1"
 faker="$root/.venv-e2e-faker/bin/source-faker"
 [[ -x "$faker" ]] || { echo "no $faker after install" >>"$log"; exit 1; }
 
