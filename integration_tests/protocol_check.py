@@ -23,6 +23,8 @@ With --binary the connector itself is run:
   check (good)       sample_config.json pointed at the emulator: SUCCEEDED, exit 0
   check (bad)        invalid_config.json, and a good one with a wrong token:
                      FAILED with a message, exit 0, the token not echoed
+  discover           (when `--help` lists it) one DESTINATION_CATALOG, a valid
+                     DestinationCatalog
   write              configured_catalog.json + messages.txt: exit 0, at least one
                      STATE, states echoed in input order with destinationStats
 Failures print as FILE:LINE: problem (or run NAME:LINE: problem); exit 1.
@@ -115,6 +117,7 @@ def strict_validator(model) -> jsonschema.Draft7Validator:
 
 MESSAGE_SCHEMA = strict_validator(models.AirbyteMessage)
 SPEC_SCHEMA = strict_validator(models.ConnectorSpecification)
+DEST_CATALOG_MODEL = getattr(models, "DestinationCatalog", None)
 
 
 def schema_errors(validator: jsonschema.Draft7Validator, obj) -> list[str]:
@@ -268,6 +271,35 @@ def run_check(report: Report, binary: Path, name: str, config: dict, want: str, 
         report.fail(f"run {name}", "the output echoes the access token")
 
 
+def run_discover(report: Report, binary: Path, config: dict, work: Path):
+    helptext = subprocess.run([str(binary), "--help"], capture_output=True, text=True, timeout=30).stdout
+    if "discover" not in helptext:
+        report.runs.append("discover (not offered)")
+        return
+    path = work / "discover-config.json"
+    path.write_text(json.dumps(config))
+    proc, msgs = run_binary(report, binary, "discover", ["discover", "--config", str(path)])
+    if proc is None:
+        return
+    if proc.returncode != 0:
+        report.fail("run discover", f"exit code {proc.returncode}: {proc.stderr.decode(errors='replace')[:300]}")
+    catalogs = of_type(msgs, "DESTINATION_CATALOG")
+    if len(catalogs) != 1:
+        report.fail("run discover", f"expected exactly one DESTINATION_CATALOG, got {len(catalogs)}")
+        return
+    payload = catalogs[0].get("destination_catalog")
+    if DEST_CATALOG_MODEL is not None:
+        problems = model_errors(DEST_CATALOG_MODEL, payload)
+        problems += [f"strict types: {e}" for e in schema_errors(strict_validator(DEST_CATALOG_MODEL), payload)]
+        for p in problems:
+            report.fail("run discover: destination_catalog", p)
+    for i, op in enumerate((payload or {}).get("operations") or []):
+        try:
+            jsonschema.Draft7Validator.check_schema(op.get("json_schema"))
+        except jsonschema.exceptions.SchemaError as e:
+            report.fail(f"run discover: operations/{i}/json_schema", f"not a valid draft-07 schema: {e.message}")
+
+
 def run_write(report: Report, binary: Path, config: dict, work: Path):
     cfg = work / "write-config.json"
     cfg.write_text(json.dumps(config))
@@ -337,6 +369,7 @@ def run_binary_checks(report: Report, binary: Path, url: str):
         run_check(report, binary, "check-invalid-config", invalid, "FAILED", None, work)
         wrong = dict(sample, access_token="pat-na1-wrong-token-0000")
         run_check(report, binary, "check-wrong-token", wrong, "FAILED", "pat-na1-wrong-token-0000", work)
+        run_discover(report, binary, sample, work)
         run_write(report, binary, sample, work)
 
 
@@ -355,6 +388,13 @@ def main() -> int:
         ap.error("give PATHs, --binary, or both")
     if args.binary and not (args.emulator or args.emulator_bin):
         ap.error("--binary needs --emulator URL or --emulator-bin PATH")
+
+    for opt in ("binary", "emulator_bin"):
+        path = getattr(args, opt)
+        if path is not None:
+            if not path.is_file():
+                ap.error(f"--{opt.replace('_', '-')} {path}: no such file (build it first: cargo build)")
+            setattr(args, opt, path.resolve())
 
     report = Report()
     files = files_under(args.paths)
