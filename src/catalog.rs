@@ -1,5 +1,10 @@
-//! The configured catalog: which streams this sync writes, and the record
-//! field that holds each stream's matching key (the contact's email).
+//! The configured catalog: which streams (name and namespace) this sync
+//! writes, and the record field that holds each stream's email.
+//!
+//! The email is the field `email`, unless the stream's primary key names an
+//! email field (`[["Email"]]`, `[["contact", "email_address"]]`). A source's
+//! own key (`[["id"]]`, composite keys) is not the email and is ignored:
+//! HubSpot matches contacts by email whatever the source deduplicates by.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -31,14 +36,14 @@ struct RawStream {
 /// One stream the sync writes to HubSpot contacts.
 #[derive(Debug, Clone)]
 pub struct Stream {
-    /// Path of the record field holding the email (from `primary_key`).
+    /// Path of the record field holding the email.
     pub email_field: Vec<String>,
 }
 
-/// The streams of a configured catalog, keyed by name.
+/// The streams of a configured catalog, keyed by (namespace, name).
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    streams: HashMap<String, Stream>,
+    streams: HashMap<(Option<String>, String), Stream>,
 }
 
 impl Catalog {
@@ -65,14 +70,16 @@ impl Catalog {
                 ),
             }
             let email_field = match s.primary_key.as_deref() {
-                None | Some([]) => vec!["email".to_string()],
-                Some([key]) if !key.is_empty() => key.clone(),
-                Some(_) => bail!(
-                    "/streams/{i}/primary_key: contacts are matched by one field, the email (e.g. [[\"email\"]])"
-                ),
+                Some([key])
+                    if key
+                        .last()
+                        .is_some_and(|k| k.to_ascii_lowercase().contains("email")) =>
+                {
+                    key.clone()
+                }
+                _ => vec!["email".to_string()],
             };
-            let _ = s.stream.namespace;
-            streams.insert(s.stream.name, Stream { email_field });
+            streams.insert((s.stream.namespace, s.stream.name), Stream { email_field });
         }
         if streams.is_empty() {
             bail!("/streams: the catalog has no stream to write");
@@ -80,9 +87,24 @@ impl Catalog {
         Ok(Catalog { streams })
     }
 
-    /// The stream with this name, if the catalog has it.
-    pub fn stream(&self, name: &str) -> Option<&Stream> {
-        self.streams.get(name)
+    /// The stream a record names. A record without a namespace matches a
+    /// stream of that name when only one has it; otherwise the namespace
+    /// must be the catalog's.
+    pub fn stream(&self, name: &str, namespace: Option<&str>) -> Option<&Stream> {
+        if let Some(s) = self
+            .streams
+            .get(&(namespace.map(str::to_string), name.to_string()))
+        {
+            return Some(s);
+        }
+        if namespace.is_some() {
+            return None;
+        }
+        let mut named = self.streams.iter().filter(|((_, n), _)| n == name);
+        match (named.next(), named.next()) {
+            (Some((_, s)), None) => Some(s),
+            _ => None,
+        }
     }
 }
 
@@ -93,8 +115,51 @@ mod tests {
     #[test]
     fn primary_key_names_the_email_field() {
         let c = Catalog::parse(r#"{"streams":[{"stream":{"name":"users","json_schema":{}},"sync_mode":"full_refresh","destination_sync_mode":"append_dedup","primary_key":[["Email"]]}]}"#).unwrap();
-        assert_eq!(c.stream("users").unwrap().email_field, vec!["Email"]);
-        assert!(c.stream("other").is_none());
+        assert_eq!(c.stream("users", None).unwrap().email_field, vec!["Email"]);
+        assert!(c.stream("other", None).is_none());
+    }
+
+    #[test]
+    fn a_source_key_that_is_not_an_email_falls_back_to_the_email_field() {
+        for key in [r#"[["id"]]"#, r#"[["id"],["updated_at"]]"#, "[]", "null"] {
+            let text =
+                format!(r#"{{"streams":[{{"stream":{{"name":"users"}},"primary_key":{key}}}]}}"#);
+            assert_eq!(
+                Catalog::parse(&text)
+                    .unwrap()
+                    .stream("users", None)
+                    .unwrap()
+                    .email_field,
+                vec!["email"],
+                "{key}"
+            );
+        }
+        let nested =
+            r#"{"streams":[{"stream":{"name":"u"},"primary_key":[["contact","Email_Address"]]}]}"#;
+        assert_eq!(
+            Catalog::parse(nested)
+                .unwrap()
+                .stream("u", None)
+                .unwrap()
+                .email_field,
+            vec!["contact", "Email_Address"]
+        );
+    }
+
+    #[test]
+    fn namespaces_must_match_when_given() {
+        let c = Catalog::parse(r#"{"streams":[{"stream":{"name":"users","namespace":"public"}},{"stream":{"name":"leads"}}]}"#).unwrap();
+        assert!(c.stream("users", Some("public")).is_some());
+        assert!(
+            c.stream("users", None).is_some(),
+            "unambiguous without a namespace"
+        );
+        assert!(c.stream("users", Some("other")).is_none());
+        assert!(c.stream("leads", None).is_some());
+        assert!(c.stream("leads", Some("public")).is_none());
+        let two = Catalog::parse(r#"{"streams":[{"stream":{"name":"u","namespace":"a"}},{"stream":{"name":"u","namespace":"b"}}]}"#).unwrap();
+        assert!(two.stream("u", None).is_none(), "ambiguous");
+        assert!(two.stream("u", Some("b")).is_some());
     }
 
     #[test]

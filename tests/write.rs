@@ -366,3 +366,52 @@ fn the_progress_line_goes_to_stderr_only_when_asked() {
     // Stdout is unchanged: protocol messages only.
     assert_eq!(cursors(&shown), vec![1]);
 }
+
+/// Airbyte passes the source's own primary key (e.g. faker's `[["id"]]`):
+/// contacts are still matched by the `email` field, not rejected.
+#[test]
+fn a_source_primary_key_that_is_not_an_email_still_matches_by_email() {
+    let emu = start(quick());
+    let s = Scratch::new("source-key");
+    let catalog = CATALOG.replace(r#"[["email"]]"#, r#"[["id"]]"#);
+    let input = [
+        record(json!({"id": 1, "email": "One@x.io"})),
+        record(json!({"id": 2, "email": "two@x.io"})),
+        state(1),
+    ]
+    .join("\n");
+    let run = write_with(&s, &config(&emu, json!({})), &catalog, &[], &input);
+    assert_eq!(run.code, 0);
+    assert_eq!(emails(&emu), vec!["one@x.io", "two@x.io"]);
+    assert_eq!(
+        run.states()[0]["destinationStats"]["rejectedRecordCount"],
+        0.0
+    );
+}
+
+#[test]
+fn a_record_from_another_namespace_is_reported_not_written() {
+    let emu = start(quick());
+    let s = Scratch::new("namespace");
+    let catalog = CATALOG.replace(
+        r#""name":"contacts""#,
+        r#""name":"contacts","namespace":"public""#,
+    );
+    let in_ns = |ns: Option<&str>, email: &str| {
+        json!({"type": "RECORD", "record": {"stream": "contacts", "namespace": ns, "data": {"email": email}, "emitted_at": 1}}).to_string()
+    };
+    let input = [
+        in_ns(Some("public"), "a@x.io"),
+        in_ns(Some("other"), "b@x.io"),
+        in_ns(None, "c@x.io"),
+    ]
+    .join("\n");
+    let run = write_with(&s, &config(&emu, json!({})), &catalog, &[], &input);
+    assert_eq!(run.code, 0);
+    assert_eq!(emails(&emu), vec!["a@x.io", "c@x.io"]);
+    assert!(
+        run.logs().contains("line 2") && run.logs().contains("other.contacts"),
+        "{}",
+        run.logs()
+    );
+}

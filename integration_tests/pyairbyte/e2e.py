@@ -108,9 +108,8 @@ def main() -> int:
         config={"count": args.count, "seed": args.seed, "parallelism": 1, "records_per_slice": 100},
         streams=[STREAM],
     )
-    # Contacts are matched by email: tell PyAirbyte so the configured catalog
-    # carries primary_key [["email"]] (faker declares [["id"]]).
-    source.set_primary_key(STREAM, "email")
+    # Faker declares primary_key [["id"]]; the destination must still match
+    # contacts by the `email` field (no set_primary_key workaround).
 
     destination = ab.get_destination(
         "destination-hubspot",

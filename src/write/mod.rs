@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use crate::catalog::Catalog;
 use crate::config::{Config, UnknownProperties};
-use crate::hubspot::errors::HubSpotError;
+use crate::hubspot::errors::{truncate, HubSpotError, RejectReason};
 use crate::hubspot::governor::Governor;
 use crate::hubspot::properties::{self, Properties};
 use crate::hubspot::Client;
@@ -115,17 +115,24 @@ pub fn run(
             }
         };
         match line {
-            Line::Record { stream, data } => {
+            Line::Record {
+                stream,
+                namespace,
+                data,
+            } => {
                 records_read += 1;
                 if records_read.is_multiple_of(1024) {
                     if let Some(p) = &progress {
                         p.set_read(records_read);
                     }
                 }
-                let Some(s) = catalog.stream(&stream) else {
+                let Some(s) = catalog.stream(&stream, namespace.as_deref()) else {
+                    let name = match &namespace {
+                        Some(ns) => format!("{}.{}", truncate(ns, 80), truncate(&stream, 80)),
+                        None => truncate(&stream, 80),
+                    };
                     let problem = format!(
-                        "RECORD for stream `{}`, which is not in the configured catalog",
-                        crate::hubspot::errors::truncate(&stream, 80)
+                        "RECORD for stream `{name}`, which is not in the configured catalog"
                     );
                     if config.strict_input {
                         fatal = Some(HubSpotError::new(
@@ -183,7 +190,9 @@ pub fn run(
                         shards.route(write, origin);
                     }
                     Err(reason) => {
-                        let email = data.get("email").and_then(|v| v.as_str());
+                        // Shown (masked) in the log only when there is one.
+                        let email = email_of(&data, &s.email_field)
+                            .filter(|_| reason != RejectReason::NoEmail);
                         shared.rejects.record(
                             line_no,
                             email,
@@ -269,6 +278,19 @@ pub fn check_stage(props: &Properties, stage: &str) -> Result<(), HubSpotError> 
         FailureType::Config,
         format!("config /lifecycle_stage: `{stage}` is not a lifecycle stage of this HubSpot account; use one of: {}", props.lifecycle_stages().join(", ")),
     ))
+}
+
+/// The string at `path` in a record, if there is one.
+fn email_of<'d>(
+    data: &'d serde_json::Map<String, serde_json::Value>,
+    path: &[String],
+) -> Option<&'d str> {
+    let (last, parents) = path.split_last()?;
+    let mut obj = data;
+    for key in parents {
+        obj = obj.get(key)?.as_object()?;
+    }
+    obj.get(last)?.as_str()
 }
 
 /// HubSpot property names: lower-case letters, digits, underscores, starting with a letter.

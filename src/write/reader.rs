@@ -19,6 +19,7 @@ pub const MAX_LINE: usize = 64 * 1024 * 1024;
 pub enum Line {
     Record {
         stream: String,
+        namespace: Option<String>,
         data: Map<String, Value>,
     },
     State(Map<String, Value>),
@@ -117,6 +118,7 @@ pub fn parse(bytes: &[u8]) -> Line {
         "RECORD" => match envelope.record {
             Some(r) => Line::Record {
                 stream: r.stream,
+                namespace: r.namespace,
                 data: r.data,
             },
             None => Line::Bad("RECORD message without a `record` object".into()),
