@@ -4,12 +4,16 @@
 //! States stay raw JSON from input to output (platforms add fields of their own,
 //! like an `id`, and expect them back); only `destinationStats` is added.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io::{self, Write};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map, Number, Value};
 
 /// The Airbyte `failure_type` of a TRACE ERROR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,22 +36,214 @@ impl FailureType {
     }
 }
 
-/// One incoming line, decoded just enough to route it.
+/// One incoming line, decoded just enough to route it. Strings borrow from
+/// the line where they can: a record costs no allocation beyond its
+/// fields list until it is mapped.
 #[derive(Debug, Deserialize)]
-pub struct Envelope {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub record: Option<Record>,
+pub struct Envelope<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: Cow<'a, str>,
+    #[serde(borrow)]
+    pub record: Option<Record<'a>>,
     pub state: Option<Map<String, Value>>,
 }
 
 /// The payload of a RECORD message.
 #[derive(Debug, Deserialize)]
-pub struct Record {
-    pub stream: String,
-    #[serde(default)]
-    pub namespace: Option<String>,
-    pub data: Map<String, Value>,
+pub struct Record<'a> {
+    #[serde(borrow)]
+    pub stream: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub namespace: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub data: Fields<'a>,
+}
+
+/// A record's top-level fields, in key order, the last of duplicate keys
+/// kept (as `serde_json::Map` would). Scalars borrow from the input line;
+/// only arrays and objects become `Value`s.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fields<'a>(Vec<(Cow<'a, str>, Field<'a>)>);
+
+/// One field value of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field<'a> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Cow<'a, str>),
+    /// An array or an object.
+    Other(Value),
+}
+
+impl<'a> Fields<'a> {
+    /// The field named `key`.
+    pub fn get(&self, key: &str) -> Option<&Field<'a>> {
+        self.0
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    /// How many fields the record has.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The fields in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Field<'a>)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    /// The record as a JSON object (for the rejected-records file).
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(k, v)| (k.to_string(), v.to_value()))
+            .collect()
+    }
+
+    /// Fields of a JSON object value (tests and callers holding a `Map`).
+    pub fn from_map(map: &Map<String, Value>) -> Fields<'static> {
+        Fields(
+            map.iter()
+                .map(|(k, v)| (Cow::Owned(k.clone()), Field::from_value(v.clone())))
+                .collect(),
+        )
+    }
+}
+
+impl Field<'_> {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Field::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Field::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Field::Null => Value::Null,
+            Field::Bool(b) => Value::Bool(*b),
+            Field::Number(n) => Value::Number(n.clone()),
+            Field::String(s) => Value::String(s.to_string()),
+            Field::Other(v) => v.clone(),
+        }
+    }
+
+    fn from_value(v: Value) -> Field<'static> {
+        match v {
+            Value::Null => Field::Null,
+            Value::Bool(b) => Field::Bool(b),
+            Value::Number(n) => Field::Number(n),
+            Value::String(s) => Field::String(Cow::Owned(s)),
+            other => Field::Other(other),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Object<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Object<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut m: M) -> Result<Fields<'a>, M::Error> {
+                let mut fields = Vec::with_capacity(m.size_hint().unwrap_or(8));
+                while let Some((Key(k), v)) = m.next_entry::<Key<'a>, Field<'a>>()? {
+                    fields.push((k, v));
+                }
+                // Key order, the last of equal keys kept.
+                fields.sort_by(|a, b| a.0.cmp(&b.0));
+                fields.reverse();
+                fields.dedup_by(|a, b| a.0 == b.0);
+                fields.reverse();
+                Ok(Fields(fields))
+            }
+        }
+        d.deserialize_map(Object(std::marker::PhantomData))
+    }
+}
+
+/// A field name, borrowed unless it holds escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Str<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Str<'a> {
+            type Value = Key<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'a>, E> {
+                Ok(Key(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Key<'a>, E> {
+                Ok(Key(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Key<'a>, E> {
+                Ok(Key(Cow::Owned(s)))
+            }
+        }
+        d.deserialize_str(Str(std::marker::PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Any<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Any<'a> {
+            type Value = Field<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Field<'a>, E> {
+                Ok(Field::Null)
+            }
+            fn visit_none<E>(self) -> Result<Field<'a>, E> {
+                Ok(Field::Null)
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Field<'a>, E> {
+                Ok(Field::Bool(b))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Field<'a>, E> {
+                Ok(Field::Number(n.into()))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Field<'a>, E> {
+                Ok(Field::Number(n.into()))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Field<'a>, E> {
+                Ok(Number::from_f64(n).map_or(Field::Null, Field::Number))
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Field<'a>, E> {
+                Ok(Field::String(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Field<'a>, E> {
+                Ok(Field::String(Cow::Owned(s.to_string())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Field<'a>, E> {
+                Ok(Field::String(Cow::Owned(s)))
+            }
+            fn visit_seq<S: SeqAccess<'de>>(self, s: S) -> Result<Field<'a>, S::Error> {
+                Value::deserialize(SeqAccessDeserializer::new(s)).map(Field::Other)
+            }
+            fn visit_map<M: MapAccess<'de>>(self, m: M) -> Result<Field<'a>, M::Error> {
+                Value::deserialize(MapAccessDeserializer::new(m)).map(Field::Other)
+            }
+        }
+        d.deserialize_any(Any(std::marker::PhantomData))
+    }
 }
 
 /// Milliseconds since the epoch, for `emitted_at` fields.
@@ -171,6 +367,28 @@ mod tests {
         assert_eq!(v["state"]["destinationStats"]["recordCount"], 2.0);
         assert_eq!(v["state"]["destinationStats"]["rejectedRecordCount"], 1.0);
         assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
+    }
+
+    #[test]
+    fn record_fields_borrow_scalars_and_keep_the_last_duplicate() {
+        let line = r#"{"type":"RECORD","record":{"stream":"c","data":{"b":"x\ny","a":1.5,"email":"a@b.co","a":2,"n":null,"o":{"k":[1]}}}}"#;
+        let e: Envelope = serde_json::from_str(line).unwrap();
+        let data = e.record.unwrap().data;
+        assert!(matches!(
+            data.get("email"),
+            Some(Field::String(Cow::Borrowed("a@b.co")))
+        ));
+        assert_eq!(data.get("b").and_then(Field::as_str), Some("x\ny"));
+        assert_eq!(data.get("a"), Some(&Field::Number(2.into())));
+        assert!(data.get("n").unwrap().is_null());
+        assert_eq!(
+            data.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["a", "b", "email", "n", "o"]
+        );
+        assert_eq!(
+            serde_json::Value::Object(data.to_map()),
+            json!({"a": 2, "b": "x\ny", "email": "a@b.co", "n": null, "o": {"k": [1]}})
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::io::Cursor;
 use common::*;
 use destination_hubspot::config::Config;
 use destination_hubspot::hubspot::properties::Properties;
+use destination_hubspot::protocol::Fields;
 use destination_hubspot::write::mapping::Mapper;
 use destination_hubspot::write::reader::{Line, Reader};
 use proptest::prelude::*;
@@ -95,7 +96,8 @@ fn mapping_survives_any_record_and_keeps_its_invariants() {
     for null_values in ["ignore", "clear"] {
         for unknown in ["drop", "reject"] {
             let config = Config::from_value(&json!({"access_token": "pat-x", "null_values": null_values, "unknown_properties": unknown, "lifecycle_stage": "lead"})).unwrap();
-            let mapper = Mapper::new(&config, &props, vec!["email".into()]);
+            let email_field = ["email".to_string()];
+            let mapper = Mapper::new(&config, &props, &email_field);
             let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
                 cases: 256,
                 ..ProptestConfig::default()
@@ -109,7 +111,7 @@ fn mapping_survives_any_record_and_keeps_its_invariants() {
                     ),
                     |fields| {
                         let data: Map<String, Value> = fields.into_iter().collect();
-                        let mapped = mapper.map(&data);
+                        let mapped = mapper.map(&Fields::from_map(&data));
                         if let Ok(w) = &mapped.result {
                             prop_assert_eq!(w.email.trim(), w.email.as_str());
                             prop_assert_eq!(w.email.to_lowercase(), w.email.clone());
@@ -120,7 +122,7 @@ fn mapping_survives_any_record_and_keeps_its_invariants() {
                             prop_assert!(w
                                 .properties
                                 .iter()
-                                .any(|(k, v)| k == "email" && v == &w.email));
+                                .any(|(k, v)| k == "email" && v == w.email));
                             prop_assert!(w.properties.iter().all(|(k, _)| props.get(k).is_some()));
                         }
                         Ok(())

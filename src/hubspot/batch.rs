@@ -25,7 +25,117 @@ pub enum Mode {
 pub struct Input {
     /// The email (upsert) or the record id (update).
     pub id: String,
-    pub properties: Vec<(String, String)>,
+    pub properties: PropertyValues,
+}
+
+/// Property names and values of one contact write, kept in one text buffer
+/// (two allocations per contact, not two per property: the sync makes one
+/// of these per record). Names are unique; order is insertion order.
+#[derive(Clone, Default, PartialEq)]
+pub struct PropertyValues {
+    text: String,
+    /// (name start, name end = value start, value end) in `text`.
+    spans: Vec<[usize; 3]>,
+}
+
+impl PropertyValues {
+    pub fn with_capacity(properties: usize, bytes: usize) -> PropertyValues {
+        PropertyValues {
+            text: String::with_capacity(bytes),
+            spans: Vec::with_capacity(properties),
+        }
+    }
+
+    /// Sets `name` to `value`, replacing an earlier value of it.
+    pub fn set(&mut self, name: &str, value: &str) {
+        match self.position(name) {
+            Some(i) => {
+                // The new value goes at the end; the old text stays until the
+                // write is sent (merges are few: one per duplicate record).
+                let start = self.text.len();
+                self.text.push_str(name);
+                self.text.push_str(value);
+                self.spans[i] = [start, start + name.len(), self.text.len()];
+            }
+            None => self.push(name, value),
+        }
+    }
+
+    /// Adds a name the values don't have yet (the caller knows it is new).
+    pub fn push(&mut self, name: &str, value: &str) {
+        debug_assert!(self.position(name).is_none(), "property {name} set twice");
+        let start = self.text.len();
+        self.text.push_str(name);
+        self.text.push_str(value);
+        self.spans
+            .push([start, start + name.len(), self.text.len()]);
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.position(name)
+            .map(|i| &self.text[self.spans[i][1]..self.spans[i][2]])
+    }
+
+    /// (name, value) pairs in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.spans
+            .iter()
+            .map(|&[a, b, c]| (&self.text[a..b], &self.text[b..c]))
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Bytes of names and values held (an upper bound of their length).
+    pub fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The pairs as owned strings (tests, messages).
+    pub fn to_vec(&self) -> Vec<(String, String)> {
+        self.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.spans
+            .iter()
+            .position(|&[a, b, _]| &self.text[a..b] == name)
+    }
+}
+
+impl std::fmt::Debug for PropertyValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for PropertyValues {
+    /// Later values of a name replace earlier ones.
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> PropertyValues {
+        let mut values = PropertyValues::default();
+        for (k, v) in pairs {
+            values.set(k.as_ref(), v.as_ref());
+        }
+        values
+    }
+}
+
+impl Serialize for PropertyValues {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.len()))?;
+        for (k, v) in self.iter() {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
 }
 
 /// What became of one input.
@@ -274,11 +384,7 @@ fn narrow(
         if name == "email" {
             Some(inputs[i].id.as_str())
         } else {
-            inputs[i]
-                .properties
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
+            inputs[i].properties.get(name)
         }
     };
     let certain = |i: usize, p: &PropertyProblem| {
@@ -375,8 +481,7 @@ fn resolve_single(
         properties: input
             .properties
             .iter()
-            .filter(|(k, _)| k != "email")
-            .cloned()
+            .filter(|(k, _)| *k != "email")
             .collect(),
     };
     let result = write(
@@ -434,17 +539,14 @@ fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
         id: &'a str,
         #[serde(skip_serializing_if = "Option::is_none")]
         id_property: Option<&'static str>,
-        properties: Props<'a>,
-        object_write_trace_id: String,
+        properties: &'a PropertyValues,
+        object_write_trace_id: TraceId,
     }
-    struct Props<'a>(&'a [(String, String)]);
-    impl Serialize for Props<'_> {
+    /// The index as a JSON string, written without a temporary `String`.
+    struct TraceId(usize);
+    impl Serialize for TraceId {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let mut m = s.serialize_map(Some(self.0.len()))?;
-            for (k, v) in self.0 {
-                m.serialize_entry(k, v)?;
-            }
-            m.end()
+            s.collect_str(&self.0)
         }
     }
     #[derive(Serialize)]
@@ -461,12 +563,25 @@ fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
             .map(|&i| In {
                 id: &inputs[i].id,
                 id_property,
-                properties: Props(&inputs[i].properties),
-                object_write_trace_id: i.to_string(),
+                properties: &inputs[i].properties,
+                object_write_trace_id: TraceId(i),
             })
             .collect(),
     };
-    serde_json::to_vec(&body).unwrap_or_default()
+    // Sized once: the properties' text plus JSON punctuation and keys.
+    let size: usize = group
+        .iter()
+        .map(|&i| {
+            80 + 2 * inputs[i].id.len()
+                + inputs[i].properties.text_len()
+                + 6 * inputs[i].properties.len()
+        })
+        .sum();
+    let mut out = Vec::with_capacity(size + 16);
+    match serde_json::to_writer(&mut out, &body) {
+        Ok(()) => out,
+        Err(_) => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -603,6 +718,24 @@ mod tests {
             "puce"
         ));
         assert!(!quotes("anything", ""));
+    }
+
+    #[test]
+    fn property_values_set_replaces_and_keeps_order() {
+        let mut p = PropertyValues::with_capacity(2, 16);
+        p.push("firstname", "A");
+        p.push("city", "Oslo");
+        p.set("firstname", "Ann");
+        p.set("phone", "1");
+        assert_eq!(p.get("firstname"), Some("Ann"));
+        assert_eq!(
+            p.iter().collect::<Vec<_>>(),
+            vec![("firstname", "Ann"), ("city", "Oslo"), ("phone", "1")]
+        );
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            json!({"firstname": "Ann", "city": "Oslo", "phone": "1"})
+        );
     }
 
     #[test]

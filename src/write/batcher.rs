@@ -9,6 +9,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use super::mapping::ContactWrite;
+use crate::hubspot::batch::PropertyValues;
 
 /// HubSpot's batch size limit.
 pub const MAX_BATCH: usize = 100;
@@ -110,12 +111,9 @@ impl OpenBatch {
 }
 
 /// Later values win; new names are added.
-fn merge_properties(into: &mut Vec<(String, String)>, later: Vec<(String, String)>) {
-    for (k, v) in later {
-        match into.iter_mut().find(|(name, _)| *name == k) {
-            Some(slot) => slot.1 = v,
-            None => into.push((k, v)),
-        }
+fn merge_properties(into: &mut PropertyValues, later: PropertyValues) {
+    for (k, v) in later.iter() {
+        into.set(k, v);
     }
 }
 
@@ -179,7 +177,7 @@ mod tests {
         assert_eq!(b.len(), 2);
         let entries = b.take();
         assert_eq!(
-            entries[0].write.properties,
+            entries[0].write.properties.to_vec(),
             vec![
                 ("firstname".to_string(), "Ann".to_string()),
                 ("city".to_string(), "Oslo".to_string()),

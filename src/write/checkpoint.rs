@@ -4,6 +4,7 @@
 //! nothing more is emitted, so no state runs ahead of what was committed.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde_json::{Map, Value};
@@ -11,8 +12,9 @@ use serde_json::{Map, Value};
 use crate::protocol::Output;
 
 struct Window {
-    /// Records of this window not yet committed or rejected.
-    pending: u64,
+    /// Records of this window; known once the window is closed (the open
+    /// window counts in `Checkpoint::open_records`).
+    recorded: u64,
     committed: u64,
     rejected: u64,
     /// The state that closes this window; None for the open window.
@@ -22,7 +24,7 @@ struct Window {
 impl Window {
     fn open() -> Window {
         Window {
-            pending: 0,
+            recorded: 0,
             committed: 0,
             rejected: 0,
             state: None,
@@ -40,8 +42,15 @@ struct Inner {
 }
 
 /// Tracks records per state window and emits states when earned.
+///
+/// Records are counted into the open window without the lock (the reader
+/// counts every record; the workers settle whole batches under it). Only the
+/// reader counts records and closes windows, so the count is complete when
+/// a state closes the window.
 pub struct Checkpoint {
     inner: Mutex<Inner>,
+    open_records: AtomicU64,
+    open_id: AtomicU64,
 }
 
 /// Totals across the sync.
@@ -65,6 +74,8 @@ impl Checkpoint {
                 stopped: false,
                 emitted: 0,
             }),
+            open_records: AtomicU64::new(0),
+            open_id: AtomicU64::new(0),
         }
     }
 
@@ -74,33 +85,38 @@ impl Checkpoint {
 
     /// Counts a record into the open window and returns that window's id.
     pub fn record(&self) -> u64 {
-        let mut s = self.lock();
-        let id = s.first + s.windows.len() as u64 - 1;
-        s.windows.back_mut().expect("an open window").pending += 1;
-        id
+        self.open_records.fetch_add(1, Ordering::Relaxed);
+        self.open_id.load(Ordering::Relaxed)
     }
 
     /// A record of `window` is settled: committed, or rejected.
     pub fn settle(&self, window: u64, committed: bool, out: &Output) {
+        let (c, r) = if committed { (1, 0) } else { (0, 1) };
+        self.settle_many(window, c, r, out);
+    }
+
+    /// `committed` + `rejected` records of `window` are settled at once (a
+    /// worker settles a whole batch under one lock, not one per record).
+    pub fn settle_many(&self, window: u64, committed: u64, rejected: u64, out: &Output) {
         let mut s = self.lock();
         let index = window
             .checked_sub(s.first)
             .expect("settled window is not emitted yet") as usize;
         let w = &mut s.windows[index];
-        w.pending -= 1;
-        if committed {
-            w.committed += 1;
-        } else {
-            w.rejected += 1;
-        }
+        w.committed += committed;
+        w.rejected += rejected;
         emit_ready(&mut s, out);
     }
 
     /// A STATE arrived: it closes the open window.
     pub fn state(&self, state: Map<String, Value>, out: &Output) {
         let mut s = self.lock();
-        s.windows.back_mut().expect("an open window").state = Some(state);
+        let open = s.windows.back_mut().expect("an open window");
+        open.state = Some(state);
+        open.recorded = self.open_records.swap(0, Ordering::Relaxed);
         s.windows.push_back(Window::open());
+        self.open_id
+            .store(s.first + s.windows.len() as u64 - 1, Ordering::Relaxed);
         emit_ready(&mut s, out);
     }
 
@@ -125,7 +141,9 @@ fn emit_ready(s: &mut Inner, out: &Output) {
     if s.stopped {
         return;
     }
-    while s.windows.len() > 1 && s.windows[0].pending == 0 {
+    while s.windows.len() > 1
+        && s.windows[0].committed + s.windows[0].rejected == s.windows[0].recorded
+    {
         let w = s.windows.pop_front().expect("checked length");
         s.first += 1;
         s.emitted += 1;

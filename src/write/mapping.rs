@@ -13,13 +13,16 @@
 //! - values are checked against the property definitions: unknown,
 //!   read-only, enumeration options, number/bool/date/datetime formats.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::config::{Config, NullPolicy, UnknownProperties};
+use crate::hubspot::batch::PropertyValues;
 use crate::hubspot::errors::RejectReason;
 use crate::hubspot::properties::{Kind, Properties, Property};
+use crate::protocol::{Field, Fields};
 
 /// A record ready to be written.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,7 +30,7 @@ pub struct ContactWrite {
     /// Trimmed, lower-cased email: the matching key.
     pub email: String,
     /// Properties to set, without `lifecyclestage` (sorted by name).
-    pub properties: Vec<(String, String)>,
+    pub properties: PropertyValues,
     /// The lifecycle stage the record (or the config) asks for.
     pub stage: Option<String>,
 }
@@ -44,7 +47,7 @@ pub struct Mapped {
 pub struct Mapper<'a> {
     config: &'a Config,
     properties: &'a Properties,
-    email_field: Vec<String>,
+    email_field: &'a [String],
 }
 
 impl<'a> Mapper<'a> {
@@ -53,14 +56,14 @@ impl<'a> Mapper<'a> {
     pub fn new(
         config: &'a Config,
         properties: &'a Properties,
-        email_field: Vec<String>,
+        email_field: &'a [String],
     ) -> Mapper<'a> {
         let email_field = match config
             .property_mapping
             .iter()
             .find(|(_, target)| target == "email")
         {
-            Some((path, _)) => path.clone(),
+            Some((path, _)) => path.as_slice(),
             None => email_field,
         };
         Mapper {
@@ -71,7 +74,7 @@ impl<'a> Mapper<'a> {
     }
 
     /// Maps one record's data.
-    pub fn map(&self, data: &Map<String, Value>) -> Mapped {
+    pub fn map(&self, data: &Fields) -> Mapped {
         let mut dropped = Vec::new();
         let result = self.map_inner(data, &mut dropped);
         Mapped { result, dropped }
@@ -79,49 +82,67 @@ impl<'a> Mapper<'a> {
 
     fn map_inner(
         &self,
-        data: &Map<String, Value>,
+        data: &Fields,
         dropped: &mut Vec<String>,
     ) -> Result<ContactWrite, RejectReason> {
-        let email = match lookup(data, &self.email_field) {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_lowercase(),
+        let found = lookup(data, self.email_field);
+        let email = match found.as_ref().and_then(Found::as_str) {
+            Some(s) if !s.trim().is_empty() => lower(s.trim()),
             _ => return Err(RejectReason::NoEmail),
         };
         if !plausible_email(&email) {
             return Err(RejectReason::InvalidEmail);
-        }
-        // Collect (property, value) pairs: mapped paths first, then the
-        // remaining top-level fields under their own names.
-        let mut fields: BTreeMap<String, &Value> = BTreeMap::new();
-        let mut consumed: Vec<&str> = Vec::new();
-        for (path, target) in &self.config.property_mapping {
-            if let Some(v) = lookup(data, path) {
-                fields.insert(target.clone(), v);
-            }
-            if path.len() == 1 {
-                consumed.push(path[0].as_str());
-            }
         }
         let email_top = self
             .email_field
             .first()
             .map(String::as_str)
             .unwrap_or("email");
-        for (k, v) in data {
-            if k.starts_with("_airbyte_") || k == email_top || consumed.contains(&k.as_str()) {
-                continue;
-            }
-            if self
-                .config
-                .property_mapping
-                .iter()
-                .any(|(p, _)| p.first() == Some(k))
-            {
-                continue; // a nested field of it is mapped; the object itself is not a property
-            }
-            fields.entry(k.clone()).or_insert(v);
-        }
-        fields.remove("email");
-        let mut properties = Vec::with_capacity(fields.len() + 1);
+        let mut plain;
+        let mut renamed;
+        let fields: &mut dyn Iterator<Item = (&str, Found)> =
+            if self.config.property_mapping.is_empty() {
+                // No renames: the record's own fields, already in key order and
+                // unique, are the properties.
+                plain = data
+                    .iter()
+                    .filter(|(k, _)| {
+                        !(k.starts_with("_airbyte_") || *k == email_top || *k == "email")
+                    })
+                    .map(|(k, v)| (k, Found::Field(v)));
+                &mut plain
+            } else {
+                // Collect (property, value) pairs: mapped paths first, then the
+                // remaining top-level fields under their own names.
+                let mut fields: BTreeMap<&str, Found> = BTreeMap::new();
+                let mut consumed: Vec<&str> = Vec::new();
+                for (path, target) in &self.config.property_mapping {
+                    if let Some(v) = lookup(data, path) {
+                        fields.insert(target.as_str(), v);
+                    }
+                    if path.len() == 1 {
+                        consumed.push(path[0].as_str());
+                    }
+                }
+                for (k, v) in data.iter() {
+                    if k.starts_with("_airbyte_") || k == email_top || consumed.contains(&k) {
+                        continue;
+                    }
+                    if self
+                        .config
+                        .property_mapping
+                        .iter()
+                        .any(|(p, _)| p.first().map(String::as_str) == Some(k))
+                    {
+                        continue; // a nested field of it is mapped; the object itself is not a property
+                    }
+                    fields.entry(k).or_insert(Found::Field(v));
+                }
+                fields.remove("email");
+                renamed = fields.into_iter();
+                &mut renamed
+            };
+        let mut properties = PropertyValues::with_capacity(data.len() + 1, 128);
         let mut stage = None;
         for (name, value) in fields {
             if value.is_null() {
@@ -130,32 +151,40 @@ impl<'a> Mapper<'a> {
                     NullPolicy::Clear => {}
                 }
             }
-            let Some(prop) = self.properties.get(&name) else {
+            let Some(prop) = self.properties.get(name) else {
                 match self.config.unknown_properties {
-                    UnknownProperties::Reject => return Err(RejectReason::UnknownProperty(name)),
+                    UnknownProperties::Reject => {
+                        return Err(RejectReason::UnknownProperty(name.to_string()))
+                    }
                     // `create` properties are created before mapping starts;
                     // one still unknown here is reported like `drop`.
                     UnknownProperties::Drop | UnknownProperties::Create => {
-                        dropped.push(name);
+                        dropped.push(name.to_string());
                         continue;
                     }
                 }
             };
             if !prop.writable {
-                return Err(RejectReason::ReadOnlyProperty(name));
+                return Err(RejectReason::ReadOnlyProperty(name.to_string()));
             }
-            let text = if value.is_null() {
-                String::new()
-            } else {
-                normalise(prop, value)?
+            let text: Cow<str> = match value {
+                _ if value.is_null() => Cow::Borrowed(""),
+                // The common case: a string for a string property, copied
+                // straight from the input line into the write.
+                Found::Field(Field::String(s)) if prop.kind == Kind::String => {
+                    Cow::Borrowed(s.as_ref())
+                }
+                Found::Field(Field::Other(v)) | Found::Nested(v) => Cow::Owned(normalise(prop, v)?),
+                Found::Field(f) => Cow::Owned(normalise(prop, &f.to_value())?),
             };
             if name == "lifecyclestage" {
-                stage = Some(text);
+                stage = Some(text.into_owned());
             } else {
-                properties.push((name, text));
+                // Names are unique: `fields` has each once, "email" excluded.
+                properties.push(name, &text);
             }
         }
-        properties.push(("email".to_string(), email.clone()));
+        properties.push("email", &email);
         if stage.is_none() {
             stage = self.config.lifecycle_stage.clone();
         }
@@ -167,14 +196,51 @@ impl<'a> Mapper<'a> {
     }
 }
 
+/// A field found in a record: top-level, or inside a nested object.
+#[derive(Clone, Copy)]
+enum Found<'v, 'a> {
+    Field(&'v Field<'a>),
+    Nested(&'v Value),
+}
+
+impl Found<'_, '_> {
+    fn is_null(&self) -> bool {
+        match self {
+            Found::Field(f) => f.is_null(),
+            Found::Nested(v) => v.is_null(),
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Found::Field(f) => f.as_str(),
+            Found::Nested(v) => v.as_str(),
+        }
+    }
+}
+
 /// Reads a (possibly dotted) field path.
-fn lookup<'v>(data: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
+fn lookup<'v, 'a>(data: &'v Fields<'a>, path: &[String]) -> Option<Found<'v, 'a>> {
     let (first, rest) = path.split_first()?;
-    let mut v = data.get(first)?;
+    let top = data.get(first)?;
+    if rest.is_empty() {
+        return Some(Found::Field(top));
+    }
+    let Field::Other(top) = top else { return None };
+    let mut v = top;
     for key in rest {
         v = v.as_object()?.get(key)?;
     }
-    Some(v)
+    Some(Found::Nested(v))
+}
+
+/// Lower-cased, without the Unicode machinery when the text is ASCII.
+fn lower(s: &str) -> String {
+    if s.is_ascii() {
+        s.to_ascii_lowercase()
+    } else {
+        s.to_lowercase()
+    }
 }
 
 /// A cheap local syntax check; HubSpot's own check (TLDs…) is stricter and
@@ -424,8 +490,9 @@ mod tests {
 
     fn map(config: &Config, data: Value) -> Mapped {
         let p = props();
-        let m = Mapper::new(config, &p, vec!["email".into()]);
-        m.map(data.as_object().unwrap())
+        let field = ["email".to_string()];
+        let m = Mapper::new(config, &p, &field);
+        m.map(&Fields::from_map(data.as_object().unwrap()))
     }
 
     #[test]
@@ -439,7 +506,7 @@ mod tests {
         .unwrap();
         assert_eq!(w.email, "ann@example.com");
         assert_eq!(
-            w.properties,
+            w.properties.to_vec(),
             vec![
                 ("firstname".into(), "Ann".into()),
                 ("email".into(), "ann@example.com".into())
@@ -473,13 +540,7 @@ mod tests {
         let c = config(json!({}));
         let w = map(&c, json!({"email": "a@x.io", "age": 42.0, "vip": "TRUE", "birthday": "2020-02-29T00:00:00Z",
             "seen_at": 1700000000123u64, "tags": ["alpha", "b"], "city": ["x", 1]})).result.unwrap();
-        let get = |k: &str| {
-            w.properties
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.clone())
-                .unwrap()
-        };
+        let get = |k: &str| w.properties.get(k).unwrap().to_string();
         assert_eq!(get("age"), "42");
         assert_eq!(get("vip"), "true");
         assert_eq!(get("birthday"), "2020-02-29");
@@ -539,12 +600,12 @@ mod tests {
         let w = map(&ignore, json!({"email": "a@x.io", "firstname": null}))
             .result
             .unwrap();
-        assert!(!w.properties.iter().any(|(k, _)| k == "firstname"));
+        assert!(w.properties.get("firstname").is_none());
         let clear = config(json!({"null_values": "clear"}));
         let w = map(&clear, json!({"email": "a@x.io", "firstname": null}))
             .result
             .unwrap();
-        assert!(w.properties.contains(&("firstname".into(), String::new())));
+        assert_eq!(w.properties.get("firstname"), Some(""));
     }
 
     #[test]
@@ -556,12 +617,9 @@ mod tests {
         )
         .result
         .unwrap();
-        assert!(w.properties.contains(&("firstname".into(), "Ann".into())));
-        assert!(w.properties.contains(&("city".into(), "Oslo".into())));
-        assert!(!w
-            .properties
-            .iter()
-            .any(|(k, _)| k == "address" || k == "name"));
+        assert_eq!(w.properties.get("firstname"), Some("Ann"));
+        assert_eq!(w.properties.get("city"), Some("Oslo"));
+        assert!(w.properties.get("address").is_none() && w.properties.get("name").is_none());
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::hubspot::errors::{truncate, HubSpotError, RejectReason};
 use crate::hubspot::governor::Governor;
 use crate::hubspot::properties::{self, Properties};
 use crate::hubspot::Client;
-use crate::protocol::{FailureType, Output};
+use crate::protocol::{FailureType, Field, Fields, Output};
 use batcher::Origin;
 use mapping::Mapper;
 use reader::{Line, Reader};
@@ -45,6 +45,8 @@ pub struct Summary {
     pub requests: u64,
     pub throttled: u64,
     pub daily_remaining: Option<u64>,
+    /// Peak resident memory of the process (VmHWM), where the OS tells it.
+    pub peak_rss_bytes: Option<u64>,
 }
 
 /// Options that are not user configuration (the benchmark's baseline).
@@ -56,6 +58,9 @@ pub struct RunOptions {
     /// Show the progress line on stderr: `Some(true)` redraws in place (a
     /// terminal), `Some(false)` prints a line every ten seconds.
     pub progress: Option<bool>,
+    /// Benchmark only: batch writes are acknowledged without a network call
+    /// (reads such as the property definitions still go to `base_url`).
+    pub null_sink: bool,
 }
 
 /// Runs a sync from `input`; `Err` is a failure already fit for a TRACE.
@@ -66,10 +71,13 @@ pub fn run(
     out: Arc<Output>,
     opts: RunOptions,
 ) -> Result<Summary, HubSpotError> {
-    let client = match opts.governor {
+    let mut client = match opts.governor {
         Some(g) => Client::with_governor(config, g),
         None => Client::new(config),
     };
+    if opts.null_sink {
+        client = client.with_null_sink();
+    }
     let mut props = Properties::fetch(&client)?;
     if let Some(stage) = &config.lifecycle_stage {
         check_stage(&props, stage)?;
@@ -89,7 +97,7 @@ pub fn run(
         out.clone(),
         opts.timing.unwrap_or_default(),
     ));
-    let shards = Shards::start(config.workers, shared.clone());
+    let mut shards = Shards::start(config.workers, shared.clone());
 
     let progress = opts
         .progress
@@ -102,6 +110,11 @@ pub fn run(
     'read: loop {
         if shared.failed() {
             break;
+        }
+        if reader.will_wait() {
+            // Records held for routing go to their workers before stdin
+            // may block, so a pause in the input never strands them.
+            shards.flush();
         }
         let (line_no, line) = match reader.next_line() {
             Ok(Some(l)) => l,
@@ -144,7 +157,7 @@ pub fn run(
                     shared.rejects.bad_line(line_no, &problem, &out);
                     continue;
                 };
-                let mut mapped = Mapper::new(config, &props, s.email_field.clone()).map(&data);
+                let mut mapped = Mapper::new(config, &props, &s.email_field).map(&data);
                 if config.unknown_properties == UnknownProperties::Create
                     && !mapped.dropped.is_empty()
                 {
@@ -171,7 +184,7 @@ pub fn run(
                         }
                     }
                     if created_any {
-                        mapped = Mapper::new(config, &props, s.email_field.clone()).map(&data);
+                        mapped = Mapper::new(config, &props, &s.email_field).map(&data);
                     }
                 }
                 for name in mapped.dropped {
@@ -185,7 +198,7 @@ pub fn run(
                         let origin = Origin {
                             window,
                             line: line_no,
-                            data: keep_data.then_some(data),
+                            data: keep_data.then(|| data.to_map()),
                         };
                         shards.route(write, origin);
                     }
@@ -193,18 +206,18 @@ pub fn run(
                         // Shown (masked) in the log only when there is one.
                         let email = email_of(&data, &s.email_field)
                             .filter(|_| reason != RejectReason::NoEmail);
-                        shared.rejects.record(
-                            line_no,
-                            email,
-                            Some(&data).filter(|_| keep_data),
-                            &reason,
-                            &out,
-                        );
+                        let kept = keep_data.then(|| data.to_map());
+                        shared
+                            .rejects
+                            .record(line_no, email, kept.as_ref(), &reason, &out);
                         shared.checkpoint.settle(window, false, &out);
                     }
                 }
             }
-            Line::State(state) => shared.checkpoint.state(state, &out),
+            Line::State(state) => {
+                shards.flush();
+                shared.checkpoint.state(state, &out);
+            }
             Line::Ignored => {}
             Line::Bad(problem) => {
                 if config.strict_input {
@@ -239,6 +252,7 @@ pub fn run(
         requests: usage.calls,
         throttled: usage.throttled,
         daily_remaining: usage.daily_remaining,
+        peak_rss_bytes: peak_rss_bytes(),
     };
     out.log("INFO", summary_line(&summary));
     if let Some(e) = shared.failure().or(fatal) {
@@ -256,7 +270,7 @@ pub fn run(
 /// The end-of-sync summary line.
 pub fn summary_line(s: &Summary) -> String {
     format!(
-        "sync summary: {} records read, {} written ({} contacts created, {} updated), {} rejected, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}",
+        "sync summary: {} records read, {} written ({} contacts created, {} updated), {} rejected, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}; peak memory: {}",
         s.records_read,
         s.records_written,
         s.created,
@@ -265,8 +279,24 @@ pub fn summary_line(s: &Summary) -> String {
         s.bad_lines,
         s.requests,
         s.throttled,
-        s.daily_remaining.map_or("unknown".to_string(), |d| d.to_string())
+        s.daily_remaining.map_or("unknown".to_string(), |d| d.to_string()),
+        s.peak_rss_bytes.map_or("unknown".to_string(), |b| format!("{:.1} MiB", b as f64 / 1048576.0))
     )
+}
+
+/// The process's peak resident set size, from `VmHWM` in
+/// `/proc/self/status` (Linux); `None` elsewhere.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
 
 /// The configured stage must be one of the account's lifecycle stages.
@@ -281,16 +311,20 @@ pub fn check_stage(props: &Properties, stage: &str) -> Result<(), HubSpotError> 
 }
 
 /// The string at `path` in a record, if there is one.
-fn email_of<'d>(
-    data: &'d serde_json::Map<String, serde_json::Value>,
-    path: &[String],
-) -> Option<&'d str> {
-    let (last, parents) = path.split_last()?;
-    let mut obj = data;
-    for key in parents {
-        obj = obj.get(key)?.as_object()?;
+fn email_of<'d>(data: &'d Fields, path: &[String]) -> Option<&'d str> {
+    let (first, rest) = path.split_first()?;
+    let top = data.get(first)?;
+    if rest.is_empty() {
+        return top.as_str();
     }
-    obj.get(last)?.as_str()
+    let Field::Other(top) = top else {
+        return None;
+    };
+    let mut v = top;
+    for key in rest {
+        v = v.as_object()?.get(key)?;
+    }
+    v.as_str()
 }
 
 /// HubSpot property names: lower-case letters, digits, underscores, starting with a letter.

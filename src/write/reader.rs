@@ -4,23 +4,24 @@
 //! unusable line becomes a [`Line::Bad`] naming the problem, never its
 //! content (it may hold personal data).
 
+use std::borrow::Cow;
 use std::io::{self, BufRead};
 
 use serde_json::{Map, Value};
 
-use crate::protocol::Envelope;
+use crate::protocol::{Envelope, Fields};
 
 /// The longest line read (a record of 64 MiB is far beyond anything HubSpot
 /// accepts: 65,536 characters per property value).
 pub const MAX_LINE: usize = 64 * 1024 * 1024;
 
-/// One input line, decoded.
+/// One input line, decoded; a record borrows from the line.
 #[derive(Debug)]
-pub enum Line {
+pub enum Line<'a> {
     Record {
-        stream: String,
-        namespace: Option<String>,
-        data: Map<String, Value>,
+        stream: Cow<'a, str>,
+        namespace: Option<Cow<'a, str>>,
+        data: Fields<'a>,
     },
     State(Map<String, Value>),
     /// A message a destination may ignore (LOG, TRACE, CONTROL…) or a blank line.
@@ -35,6 +36,12 @@ pub struct Reader<R> {
     line_no: u64,
     buf: Vec<u8>,
     max_line: usize,
+    /// The input's buffer was used up by the last line: the next one starts
+    /// with a read of the source, which may wait.
+    drained: bool,
+    /// Bytes of the input's buffer the last line still borrows; consumed
+    /// when the next line is asked for.
+    unconsumed: usize,
 }
 
 impl<R: BufRead> Reader<R> {
@@ -48,12 +55,48 @@ impl<R: BufRead> Reader<R> {
             line_no: 0,
             buf: Vec::new(),
             max_line,
+            drained: true,
+            unconsumed: 0,
         }
     }
 
+    /// Whether the next [`Reader::next_line`] starts by reading the source,
+    /// and so may wait for input: the caller hands on what it holds first.
+    pub fn will_wait(&self) -> bool {
+        self.drained
+    }
+
     /// The next line and its 1-based number; `None` at end of input.
-    pub fn next_line(&mut self) -> io::Result<Option<(u64, Line)>> {
-        self.buf.clear();
+    pub fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
+        self.input.consume(std::mem::take(&mut self.unconsumed));
+        // The common case: the whole line is in the input's buffer, and is
+        // parsed there without a copy.
+        let end = loop {
+            match self.input.fill_buf() {
+                Ok([]) => return Ok(None),
+                Ok(chunk) => {
+                    break memchr(chunk)
+                        .filter(|&i| i <= self.max_line)
+                        .map(|i| (i, i + 1 == chunk.len()))
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        if let Some((i, drained)) = end {
+            self.line_no += 1;
+            self.drained = drained;
+            self.unconsumed = i + 1;
+            // The buffer is filled: this returns it again without reading.
+            let chunk = self.input.fill_buf()?;
+            return Ok(Some((self.line_no, parse(&chunk[..i]))));
+        }
+        // A line running past the buffer is gathered in `buf`.
+        if self.buf.capacity() > 1024 * 1024 {
+            self.buf = Vec::new(); // don't keep a huge buffer for small lines
+        } else {
+            self.buf.clear();
+        }
         let mut too_long = false;
         let mut saw_any = false;
         loop {
@@ -79,6 +122,7 @@ impl<R: BufRead> Reader<R> {
                 }
             }
             let ended = done > part.len();
+            self.drained = done == chunk.len();
             self.input.consume(done);
             if ended {
                 break;
@@ -93,28 +137,30 @@ impl<R: BufRead> Reader<R> {
         } else {
             parse(&self.buf)
         };
-        if self.buf.capacity() > 1024 * 1024 {
-            self.buf = Vec::new(); // don't keep a huge buffer for small lines
-        }
         Ok(Some((self.line_no, line)))
     }
 }
 
 fn memchr(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+    memchr::memchr(b'\n', b)
 }
 
 /// Decodes one line.
-pub fn parse(bytes: &[u8]) -> Line {
+pub fn parse(bytes: &[u8]) -> Line<'_> {
     let trimmed = trim(bytes);
     if trimmed.is_empty() {
         return Line::Ignored;
     }
-    let envelope: Envelope = match serde_json::from_slice(trimmed) {
+    // One UTF-8 check for the whole line, so the parser skips it per string.
+    let text = match std::str::from_utf8(trimmed) {
+        Ok(t) => t,
+        Err(e) => return Line::Bad(format!("not valid UTF-8 (at byte {})", e.valid_up_to() + 1)),
+    };
+    let envelope: Envelope = match serde_json::from_str(text) {
         Ok(e) => e,
         Err(e) => return Line::Bad(describe(&e)),
     };
-    match envelope.kind.as_str() {
+    match envelope.kind.as_ref() {
         "RECORD" => match envelope.record {
             Some(r) => Line::Record {
                 stream: r.stream,
@@ -228,6 +274,23 @@ mod tests {
         assert!(got[0].1.contains("longer than 100 bytes"));
         assert_eq!(got[1].0, 2);
         assert!(got[1].1.starts_with("State"));
+    }
+
+    #[test]
+    fn lines_longer_than_the_input_buffer_are_gathered() {
+        let text = "{\"type\":\"STATE\",\"state\":{\"n\":1}}\n\n{\"type\":\"RECORD\",\"record\":{\"stream\":\"c\",\"data\":{\"email\":\"a@b.co\"}}}";
+        let mut r = Reader::new(io::BufReader::with_capacity(7, text.as_bytes()));
+        let mut got = Vec::new();
+        while let Some((n, l)) = r.next_line().unwrap() {
+            got.push(format!("{n} {l:?}"));
+        }
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].starts_with("1 State"), "{got:?}");
+        assert!(got[1].starts_with("2 Ignored"), "{got:?}");
+        assert!(
+            got[2].starts_with("3 Record") && got[2].contains("a@b.co"),
+            "{got:?}"
+        );
     }
 
     #[test]

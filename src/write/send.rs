@@ -31,14 +31,19 @@ pub struct Sender<'a> {
 
 impl Sender<'_> {
     /// Writes the batch; one result per write, in order.
+    /// The writes' properties move into the request (they are not needed
+    /// after it); email and stage stay.
     pub fn send(
         &self,
-        writes: &[&ContactWrite],
+        writes: &mut [&mut ContactWrite],
         calls: &mut Calls,
     ) -> Result<Vec<Written>, HubSpotError> {
         let staged = writes.iter().any(|w| w.stage.is_some());
         if !staged {
-            let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
+            let inputs = writes
+                .iter_mut()
+                .map(|w| input(w, None))
+                .collect::<Vec<_>>();
             return batch::write(self.client, Mode::UpsertByEmail, &inputs, calls);
         }
         match self.policy {
@@ -51,10 +56,13 @@ impl Sender<'_> {
 
     fn new_only(
         &self,
-        writes: &[&ContactWrite],
+        writes: &mut [&mut ContactWrite],
         calls: &mut Calls,
     ) -> Result<Vec<Written>, HubSpotError> {
-        let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
+        let inputs = writes
+            .iter_mut()
+            .map(|w| input(w, None))
+            .collect::<Vec<_>>();
         let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs, calls)?;
         let mut follow = Vec::new();
         for (i, (w, r)) in writes.iter().zip(&results).enumerate() {
@@ -70,7 +78,7 @@ impl Sender<'_> {
 
     fn with_current(
         &self,
-        writes: &[&ContactWrite],
+        writes: &mut [&mut ContactWrite],
         calls: &mut Calls,
     ) -> Result<Vec<Written>, HubSpotError> {
         let emails: Vec<&str> = writes
@@ -82,12 +90,13 @@ impl Sender<'_> {
         let rank = |s: &str| self.stages.iter().position(|x| x == s);
         let mut inputs = Vec::with_capacity(writes.len());
         let mut backward = Vec::new();
-        for (i, w) in writes.iter().enumerate() {
-            let Some(stage) = w.stage.as_deref() else {
+        for (i, w) in writes.iter_mut().enumerate() {
+            let Some(stage) = w.stage.clone() else {
                 inputs.push(input(w, None));
                 continue;
             };
             let force = self.policy == LifecyclePolicy::Force;
+            let stage = stage.as_str();
             let set = match current.get(&w.email) {
                 None => Some(stage), // a new contact takes any stage
                 Some((_, cur)) if cur == stage => None,
@@ -127,7 +136,7 @@ impl Sender<'_> {
             }
             match id {
                 Some(id) => {
-                    inputs.push(Input { id, properties: vec![("lifecyclestage".into(), stage)] });
+                    inputs.push(Input { id, properties: [("lifecyclestage", stage)].into_iter().collect() });
                     owners.push(i);
                 }
                 None => results[i] = Written::Rejected(RejectReason::LifecycleRule("written, but HubSpot's answer did not name the contact, so its stage was not set".into())),
@@ -148,10 +157,10 @@ impl Sender<'_> {
     }
 }
 
-fn input(w: &ContactWrite, stage: Option<&str>) -> Input {
-    let mut properties = w.properties.clone();
+fn input(w: &mut ContactWrite, stage: Option<&str>) -> Input {
+    let mut properties = std::mem::take(&mut w.properties);
     if let Some(s) = stage {
-        properties.push(("lifecyclestage".to_string(), s.to_string()));
+        properties.set("lifecyclestage", s);
     }
     Input {
         id: w.email.clone(),

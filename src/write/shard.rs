@@ -3,7 +3,8 @@
 //! stay in input order. A worker owns one open batch and sends it when it is
 //! full, when a state waits and its input has gone quiet, when it has waited
 //! too long, and at the end. Channels are bounded: memory doesn't grow with
-//! the input.
+//! the input. The router hands records on in chunks: one wake-up of a
+//! worker per chunk, not per record.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
@@ -111,14 +112,22 @@ impl Shared {
     }
 }
 
+/// Records per routing chunk: a batch's worth.
+const CHUNK: usize = MAX_BATCH;
+/// Chunks queued per worker: with the chunk being filled, the one being
+/// batched and the open batch, at most 600 records wait per worker.
+const QUEUED_CHUNKS: usize = 3;
+
 enum Msg {
-    Record(ContactWrite, Origin),
+    Records(Vec<(ContactWrite, Origin)>),
 }
 
 /// The router and its workers.
 pub struct Shards {
     senders: Vec<SyncSender<Msg>>,
     handles: Vec<JoinHandle<()>>,
+    /// The chunk being filled for each worker.
+    pending: Vec<Vec<(ContactWrite, Origin)>>,
 }
 
 impl Shards {
@@ -132,7 +141,7 @@ impl Shards {
         let mut senders = Vec::with_capacity(workers);
         let mut handles = Vec::with_capacity(workers);
         for n in 0..workers.max(1) {
-            let (tx, rx) = sync_channel(MAX_BATCH * 2);
+            let (tx, rx) = sync_channel(QUEUED_CHUNKS);
             let shared = shared.clone();
             let merge = merge.clone();
             let handle = thread::Builder::new()
@@ -142,19 +151,45 @@ impl Shards {
             senders.push(tx);
             handles.push(handle);
         }
-        Shards { senders, handles }
+        let pending = (0..senders.len())
+            .map(|_| Vec::with_capacity(CHUNK))
+            .collect();
+        Shards {
+            senders,
+            handles,
+            pending,
+        }
     }
 
-    /// Routes a record to its worker (blocks while that worker is full).
-    pub fn route(&self, write: ContactWrite, origin: Origin) {
+    /// Routes a record to its worker; a full chunk is handed on (blocking
+    /// while that worker's queue is full).
+    pub fn route(&mut self, write: ContactWrite, origin: Origin) {
         let shard = (fnv1a(write.email.as_bytes()) % self.senders.len() as u64) as usize;
+        self.pending[shard].push((write, origin));
+        if self.pending[shard].len() >= CHUNK {
+            self.hand_on(shard);
+        }
+    }
+
+    /// Hands every partly filled chunk to its worker.
+    pub fn flush(&mut self) {
+        for shard in 0..self.pending.len() {
+            if !self.pending[shard].is_empty() {
+                self.hand_on(shard);
+            }
+        }
+    }
+
+    fn hand_on(&mut self, shard: usize) {
+        let chunk = std::mem::replace(&mut self.pending[shard], Vec::with_capacity(CHUNK));
         // A send fails only if the worker ended, which it does only after a
-        // fatal error; the record is then left unacknowledged, like all after it.
-        let _ = self.senders[shard].send(Msg::Record(write, origin));
+        // fatal error; the records are then left unacknowledged, like all after them.
+        let _ = self.senders[shard].send(Msg::Records(chunk));
     }
 
     /// Ends the input: workers flush what they hold and stop.
-    pub fn finish(self) {
+    pub fn finish(mut self) {
+        self.flush();
         drop(self.senders);
         for h in self.handles {
             let _ = h.join();
@@ -182,14 +217,16 @@ fn run_worker(rx: Receiver<Msg>, shared: &Shared, merge: StageMerge) {
         .max(Duration::from_millis(1));
     loop {
         match rx.recv_timeout(tick) {
-            Ok(Msg::Record(write, origin)) => {
+            Ok(Msg::Records(records)) => {
                 last_input = Instant::now();
-                if shared.failed() {
-                    continue; // drain: nothing more is sent after a fatal error
-                }
-                batch.push(write, origin);
-                if batch.is_full() {
-                    flush(&mut batch, shared);
+                for (write, origin) in records {
+                    if shared.failed() {
+                        break; // drain: nothing more is sent after a fatal error
+                    }
+                    batch.push(write, origin);
+                    if batch.is_full() {
+                        flush(&mut batch, shared);
+                    }
                 }
             }
             Err(RecvTimeoutError::Timeout) => {
@@ -217,20 +254,23 @@ fn run_worker(rx: Receiver<Msg>, shared: &Shared, merge: StageMerge) {
 
 /// Sends the open batch and settles every record in it.
 fn flush(batch: &mut OpenBatch, shared: &Shared) {
-    let entries = batch.take();
-    let writes: Vec<&ContactWrite> = entries.iter().map(|e| &e.write).collect();
+    let mut entries = batch.take();
+    let mut writes: Vec<&mut ContactWrite> = entries.iter_mut().map(|e| &mut e.write).collect();
     let sender = Sender {
         client: &shared.client,
         policy: shared.policy,
         stages: &shared.stages,
     };
     let mut calls = Calls::default();
-    let result = sender.send(&writes, &mut calls);
+    let result = sender.send(&mut writes, &mut calls);
     let c = &shared.counters;
     c.requests.fetch_add(calls.requests, Ordering::Relaxed);
     c.batches.fetch_add(1, Ordering::Relaxed);
     match result {
         Ok(results) => {
+            // Committed records are settled per state window, under one lock
+            // per run of equal windows rather than one per record.
+            let mut run: Option<(u64, u64)> = None;
             for (entry, written) in entries.iter().zip(results) {
                 match written {
                     Written::Ok { created, .. } => {
@@ -242,7 +282,14 @@ fn flush(batch: &mut OpenBatch, shared: &Shared) {
                         c.records_written
                             .fetch_add(entry.origins.len() as u64, Ordering::Relaxed);
                         for o in &entry.origins {
-                            shared.checkpoint.settle(o.window, true, &shared.out);
+                            match run.as_mut() {
+                                Some((w, n)) if *w == o.window => *n += 1,
+                                _ => {
+                                    if let Some((w, n)) = run.replace((o.window, 1)) {
+                                        shared.checkpoint.settle_many(w, n, 0, &shared.out);
+                                    }
+                                }
+                            }
                         }
                     }
                     Written::Rejected(reason) => {
@@ -258,6 +305,9 @@ fn flush(batch: &mut OpenBatch, shared: &Shared) {
                         }
                     }
                 }
+            }
+            if let Some((w, n)) = run {
+                shared.checkpoint.settle_many(w, n, 0, &shared.out);
             }
         }
         Err(e) => shared.fail(e),

@@ -1,0 +1,446 @@
+//! The throughput and memory benchmark: four measurements in one run, printed
+//! and written to `bench/RESULTS.md`.
+//!
+//! ```sh
+//! cargo bench --bench throughput            # the documented full run (~6 min)
+//! cargo bench --bench throughput -- --quick # fewer records, for a smoke test
+//! cargo bench --bench throughput -- --only 3 # one part (1 and 2 go together)
+//! ```
+//!
+//! 1. **At the ceiling**: 100,000 distinct contacts against the emulator at
+//!    190 requests / 10 s with 150 ms latency. The ceiling is 100 contacts ×
+//!    190 / 10 s = 1,900 contacts/s.
+//! 2. **Baseline**: the same input, one worker, no governor: one request at a
+//!    time. The speed-up of (1) over it.
+//! 3. **CPU path**: the whole pipeline with batch writes answered locally (a
+//!    null sink), against plain `serde_json` parsing of the same lines.
+//! 4. **Memory**: peak RSS of the real binary (its own `VmHWM`, reported in
+//!    the end-of-sync summary) for 10,000 and 2,000,000 records.
+//!
+//! Every load targets 127.0.0.1 only and is bounded in count. Figures are
+//! noisy on a shared machine: compare the ratios measured within one run.
+
+use std::fmt::Write as _;
+use std::io::{self, BufRead, BufReader, Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use destination_hubspot::catalog::Catalog;
+use destination_hubspot::config::Config;
+use destination_hubspot::hubspot::governor::Governor;
+use destination_hubspot::protocol::Output;
+use destination_hubspot::write::{self, RunOptions, Summary};
+use hubspot_emulator::{Emulator, Latency, Options, RateLimit, DEFAULT_TOKEN};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_destination-hubspot");
+const CATALOG: &str = r#"{"streams":[{"stream":{"name":"contacts","json_schema":{},"supported_sync_modes":["incremental"]},"sync_mode":"incremental","destination_sync_mode":"append_dedup","primary_key":[["email"]]}]}"#;
+
+/// Record counts of one run.
+struct Sizes {
+    ceiling: u64,
+    cpu: u64,
+    rss_small: u64,
+    rss_large: u64,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo test --all-targets` runs bench targets too, without `--bench`:
+    // the benchmark takes minutes, so it only runs under `cargo bench`.
+    if !args.iter().any(|a| a == "--bench") {
+        println!("throughput benchmark: run it with `cargo bench --bench throughput` (skipped)");
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--only 3` runs one part (for profiling); the report is then not written.
+    let only: Option<u32> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok());
+    let sizes = if quick {
+        Sizes {
+            ceiling: 20_000,
+            cpu: 200_000,
+            rss_small: 10_000,
+            rss_large: 200_000,
+        }
+    } else {
+        Sizes {
+            ceiling: 100_000,
+            cpu: 1_000_000,
+            rss_small: 10_000,
+            rss_large: 2_000_000,
+        }
+    };
+    let mut report = String::new();
+    let _ = writeln!(report, "# Benchmark results\n");
+    let _ = writeln!(
+        report,
+        "Command: `cargo bench --bench throughput{}`, run {} (unix time), {} cores. Ratios are measured within this run.\n",
+        if quick { " -- --quick" } else { "" },
+        destination_hubspot::protocol::now_ms() / 1000,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    match only {
+        Some(1 | 2) => return println!("{}", ceiling(&sizes)),
+        Some(3) => return println!("{}", cpu_path(sizes.cpu)),
+        Some(4) => return println!("{}", memory(&sizes)),
+        _ => {}
+    }
+    section(&mut report, &ceiling(&sizes));
+    section(&mut report, &cpu_path(sizes.cpu));
+    section(&mut report, &memory(&sizes));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/RESULTS.md");
+    match std::fs::write(&path, &report) {
+        Ok(()) => println!("\nwritten to {}", path.display()),
+        Err(e) => eprintln!("could not write {}: {e}", path.display()),
+    }
+}
+
+fn section(report: &mut String, text: &str) {
+    println!("{text}");
+    report.push_str(text);
+    report.push('\n');
+}
+
+/// One RECORD line for contact `n`: a small, realistic record.
+fn record(n: u64) -> String {
+    format!(
+        r#"{{"type":"RECORD","record":{{"stream":"contacts","data":{{"email":"user{n}@example.com","firstname":"First{n}","lastname":"Last{n}","phone":"+1 555 {:04}","company":"Acme {}"}},"emitted_at":1700000000000}}}}"#,
+        n % 10_000,
+        n % 97
+    )
+}
+
+/// `count` records with a STATE every 10,000, as one stdin buffer.
+fn input(count: u64) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(count as usize * 190);
+    for n in 0..count {
+        buf.extend_from_slice(record(n).as_bytes());
+        buf.push(b'\n');
+        if (n + 1) % 10_000 == 0 {
+            let _ = writeln!(
+                buf,
+                r#"{{"type":"STATE","state":{{"type":"STREAM","stream":{{"stream_descriptor":{{"name":"contacts"}},"stream_state":{{"cursor":{n}}}}}}}}}"#
+            );
+        }
+    }
+    buf
+}
+
+fn config(base_url: &str, workers: u64) -> Config {
+    Config::from_value(
+        &json!({"access_token": DEFAULT_TOKEN, "base_url": base_url, "workers": workers}),
+    )
+    .expect("bench config")
+}
+
+fn run_sync(config: &Config, input: &[u8], opts: RunOptions) -> (Summary, Duration) {
+    let catalog = Catalog::parse(CATALOG).expect("bench catalog");
+    let out = Arc::new(Output::new(Box::new(io::sink())));
+    let started = Instant::now();
+    let summary = write::run(config, &catalog, Cursor::new(input), out, opts).expect("bench sync");
+    (summary, started.elapsed())
+}
+
+/// Measurements 1 and 2.
+fn ceiling(sizes: &Sizes) -> String {
+    let n = sizes.ceiling;
+    let opts = Options {
+        rate_limit: Some(RateLimit {
+            max: 190,
+            interval_ms: 10_000,
+        }),
+        latency: Latency {
+            fixed_ms: 150,
+            jitter_ms: 0,
+        },
+        daily_limit: 1_000_000_000,
+        ..Options::default()
+    };
+    let emu = Emulator::start(opts).expect("start emulator");
+    let lines = input(n);
+    let ceiling_rate = 100.0 * 190.0 / 10.0;
+    let upserts = |emu: &Emulator| {
+        emu.stats()
+            .by_route
+            .iter()
+            .filter(|r| r.path.ends_with("/batch/upsert"))
+            .map(|r| r.count)
+            .sum::<u64>()
+    };
+
+    println!("[1/4] {n} contacts at 190 req/10 s, 150 ms latency, default settings…");
+    let cfg = config(&emu.base_url(), 8);
+    let (governed, took) = run_sync(&cfg, &lines, RunOptions::default());
+    let stats = emu.stats();
+    assert_eq!(emu.contacts().len() as u64, n, "every contact written");
+    let rate = n as f64 / took.as_secs_f64();
+    let calls = stats.total_requests;
+    let throttled = stats.too_many_requests;
+    let upsert_calls = upserts(&emu);
+
+    println!("[2/4] the same input, one worker, no governor…");
+    emu.reset();
+    let base_cfg = config(&emu.base_url(), 1);
+    let base_opts = RunOptions {
+        governor: Some(Governor::unlimited()),
+        ..RunOptions::default()
+    };
+    let (baseline, base_took) = run_sync(&base_cfg, &lines, base_opts);
+    assert_eq!(emu.contacts().len() as u64, n, "every contact written");
+    let base_rate = n as f64 / base_took.as_secs_f64();
+    let base_stats = emu.stats();
+
+    let mut s = String::new();
+    let _ = writeln!(s, "## 1. Throughput at the rate-limit ceiling\n");
+    let _ = writeln!(s, "{n} distinct contacts, emulator at 190 requests / 10 s and 150 ms latency, 8 workers, the default governor. Ceiling: 100 × 190 / 10 s = {ceiling_rate:.0} contacts/s.\n");
+    let _ = writeln!(s, "| figure | value | goal |\n|---|---|---|");
+    let _ = writeln!(s, "| time | {:.2} s | |", took.as_secs_f64());
+    let _ = writeln!(s, "| contacts/s | {rate:.0} | |");
+    let _ = writeln!(
+        s,
+        "| fraction of the ceiling | {:.3} | ≥ 0.97 |",
+        rate / ceiling_rate
+    );
+    let _ = writeln!(
+        s,
+        "| HubSpot calls (all routes) | {calls} ({upsert_calls} upserts) | |"
+    );
+    let _ = writeln!(
+        s,
+        "| 429 answers | {throttled} ({:.2} % of calls; connector counted {}) | ≤ 0.5 % |",
+        100.0 * throttled as f64 / calls.max(1) as f64,
+        governed.throttled
+    );
+    let _ = writeln!(
+        s,
+        "| calls per 100 contacts | {:.2} | |",
+        100.0 * calls as f64 / n as f64
+    );
+    let _ = writeln!(
+        s,
+        "| peak concurrent requests | {} | |\n",
+        stats.peak_concurrent
+    );
+    let _ = writeln!(s, "## 2. Against the one-request-at-a-time baseline\n");
+    let _ = writeln!(
+        s,
+        "The same input and emulator, `workers = 1`, `Governor::unlimited()`.\n"
+    );
+    let _ = writeln!(s, "| figure | value | goal |\n|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| baseline time | {:.2} s ({} calls, {} 429s) | |",
+        base_took.as_secs_f64(),
+        base_stats.total_requests,
+        base_stats.too_many_requests
+    );
+    let _ = writeln!(s, "| baseline contacts/s | {base_rate:.0} | |");
+    let _ = writeln!(s, "| speed-up | {:.2}× | ≥ 2.8× |", rate / base_rate);
+    let _ = writeln!(
+        s,
+        "\nRaw: governed `{}`; baseline `{}`.",
+        write::summary_line(&governed),
+        write::summary_line(&baseline)
+    );
+    s
+}
+
+/// Measurement 3.
+fn cpu_path(n: u64) -> String {
+    println!("[3/4] CPU path: {n} records through the pipeline with a null sink…");
+    let opts = Options {
+        rate_limit: None,
+        daily_limit: 1_000_000_000,
+        ..Options::default()
+    };
+    // The emulator only answers the property definitions read at start.
+    let emu = Emulator::start(opts).expect("start emulator");
+    let lines = input(n);
+    let records = n as f64;
+    let mut best_pipeline = Duration::MAX;
+    let mut best_parse = Duration::MAX;
+    let mut summary = None;
+    // Alternate the two, best of three each, so both see the same machine.
+    for _ in 0..3 {
+        let null = RunOptions {
+            null_sink: true,
+            ..RunOptions::default()
+        };
+        let (s, took) = run_sync(&config(&emu.base_url(), 8), &lines, null);
+        assert_eq!(s.records_written, n, "every record acknowledged");
+        best_pipeline = best_pipeline.min(took);
+        summary = Some(s);
+        let started = Instant::now();
+        let mut parsed = 0u64;
+        for line in lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+            let v: Value = serde_json::from_slice(line).expect("valid line");
+            parsed += std::hint::black_box(&v).is_object() as u64;
+        }
+        best_parse = best_parse.min(started.elapsed());
+        assert!(parsed >= n);
+    }
+    let pipeline_rate = records / best_pipeline.as_secs_f64();
+    let parse_rate = records / best_parse.as_secs_f64();
+    let mut s = String::new();
+    let _ = writeln!(s, "## 3. CPU path (no network)\n");
+    let _ = writeln!(s, "{n} small records (~{} bytes a line), the whole `write` pipeline (reader, mapping, routing, 8 shard workers, batching, request encoding, checkpoints) with batch writes answered locally; best of 3. Against it: `serde_json::from_slice::<Value>` of the same lines on one thread, best of 3.\n", lines.len() as u64 / n);
+    let _ = writeln!(s, "| figure | value | goal |\n|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| pipeline records/s | {pipeline_rate:.0} | ≥ 1,000,000 |"
+    );
+    let _ = writeln!(
+        s,
+        "| serde_json::Value parse records/s | {parse_rate:.0} | |"
+    );
+    let _ = writeln!(
+        s,
+        "| pipeline / plain parse | {:.2} | |",
+        pipeline_rate / parse_rate
+    );
+    let _ = writeln!(
+        s,
+        "\nRaw: pipeline {:.3} s, parse {:.3} s; `{}`.",
+        best_pipeline.as_secs_f64(),
+        best_parse.as_secs_f64(),
+        summary.map(|s| write::summary_line(&s)).unwrap_or_default()
+    );
+    s
+}
+
+/// Measurement 4.
+fn memory(sizes: &Sizes) -> String {
+    println!(
+        "[4/4] peak RSS of the binary: {} and {} records…",
+        sizes.rss_small, sizes.rss_large
+    );
+    let opts = Options {
+        rate_limit: None,
+        daily_limit: 1_000_000_000,
+        ..Options::default()
+    };
+    let emu = Emulator::start(opts).expect("start emulator");
+    let dir = std::env::temp_dir().join(format!("dh-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let cfg = dir.join("config.json");
+    let cat = dir.join("catalog.json");
+    std::fs::write(
+        &cfg,
+        json!({"access_token": DEFAULT_TOKEN, "base_url": emu.base_url()}).to_string(),
+    )
+    .expect("config file");
+    std::fs::write(&cat, CATALOG).expect("catalog file");
+    let small = binary_run(&cfg, &cat, sizes.rss_small);
+    emu.reset();
+    let large = binary_run(&cfg, &cat, sizes.rss_large);
+    let _ = std::fs::remove_dir_all(&dir);
+    let mib = |b: u64| b as f64 / 1048576.0;
+    let mut s = String::new();
+    let _ = writeln!(s, "## 4. Peak memory of the binary\n");
+    let _ = writeln!(s, "`destination-hubspot write` with the default config (8 workers) against the emulator without rate limit or latency; stdin streamed from a pipe; emails cycle over 50,000 contacts so the emulator's own memory stays small. Peak RSS is the process's `VmHWM`, from its end-of-sync summary.\n");
+    let _ = writeln!(
+        s,
+        "| records | peak RSS | time | records/s |\n|---|---|---|---|"
+    );
+    for r in [&small, &large] {
+        let _ = writeln!(
+            s,
+            "| {} | {:.1} MiB | {:.2} s | {:.0} |",
+            r.records,
+            mib(r.peak),
+            r.took.as_secs_f64(),
+            r.records as f64 / r.took.as_secs_f64()
+        );
+    }
+    let _ = writeln!(s, "\n| figure | value | goal |\n|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| largest peak | {:.1} MiB | ≤ 32 MiB |",
+        mib(small.peak.max(large.peak))
+    );
+    let _ = writeln!(
+        s,
+        "| {} / {} ratio | {:.2} | ≤ 1.2 |",
+        large.records,
+        small.records,
+        large.peak as f64 / small.peak as f64
+    );
+    let _ = writeln!(s, "\nRaw: `{}`; `{}`.", small.summary, large.summary);
+    s
+}
+
+struct BinaryRun {
+    records: u64,
+    peak: u64,
+    took: Duration,
+    summary: String,
+}
+
+/// Runs the real binary, streaming `records` records into its stdin.
+fn binary_run(config: &PathBuf, catalog: &PathBuf, records: u64) -> BinaryRun {
+    let started = Instant::now();
+    let mut child = Command::new(BIN)
+        .args(["write", "--config"])
+        .arg(config)
+        .arg("--catalog")
+        .arg(catalog)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start destination-hubspot");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let feeder = std::thread::spawn(move || {
+        let mut w = io::BufWriter::with_capacity(1 << 16, &mut stdin);
+        for n in 0..records {
+            let mut line = record(n % 50_000);
+            line.push('\n');
+            if w.write_all(line.as_bytes()).is_err() {
+                return;
+            }
+            if (n + 1) % 10_000 == 0 {
+                let _ = writeln!(
+                    w,
+                    r#"{{"type":"STATE","state":{{"type":"STREAM","stream":{{"stream_descriptor":{{"name":"contacts"}},"stream_state":{{"cursor":{n}}}}}}}}}"#
+                );
+            }
+        }
+    });
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut summary = String::new();
+    for line in stdout.lines().map_while(Result::ok) {
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        if let Some(m) = v.pointer("/log/message").and_then(Value::as_str) {
+            if m.starts_with("sync summary") {
+                summary = m.to_string();
+            }
+        }
+    }
+    let _ = feeder.join();
+    let status = child.wait().expect("wait for destination-hubspot");
+    let took = started.elapsed();
+    assert!(status.success(), "destination-hubspot failed: {status}");
+    let peak = peak_from_summary(&summary)
+        .unwrap_or_else(|| panic!("no peak memory in the summary: {summary}"));
+    BinaryRun {
+        records,
+        peak,
+        took,
+        summary,
+    }
+}
+
+/// The "peak memory: 12.3 MiB" figure of the summary line, in bytes.
+fn peak_from_summary(summary: &str) -> Option<u64> {
+    let at = summary.find("peak memory: ")? + "peak memory: ".len();
+    let mib: f64 = summary[at..].split_whitespace().next()?.parse().ok()?;
+    Some((mib * 1048576.0) as u64)
+}
