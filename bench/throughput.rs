@@ -244,7 +244,7 @@ fn ceiling(sizes: &Sizes) -> String {
     let _ = writeln!(s, "| speed-up | {:.2}× | ≥ 2.8× |", rate / base_rate);
     let _ = writeln!(
         s,
-        "\nRaw: governed `{}`; baseline `{}`.",
+        "\nRaw (in-process runs: their peak memory is the benchmark process's, input and emulator included): governed `{}`; baseline `{}`.",
         write::summary_line(&governed),
         write::summary_line(&baseline)
     );
@@ -306,7 +306,7 @@ fn cpu_path(n: u64) -> String {
     );
     let _ = writeln!(
         s,
-        "\nRaw: pipeline {:.3} s, parse {:.3} s; `{}`.",
+        "\nRaw (in-process: peak memory is the benchmark process's, its 1M input lines included): pipeline {:.3} s, parse {:.3} s; `{}`.",
         best_pipeline.as_secs_f64(),
         best_parse.as_secs_f64(),
         summary.map(|s| write::summary_line(&s)).unwrap_or_default()
