@@ -58,7 +58,7 @@ impl Client {
             .http_status_as_error(false)
             .timeout_connect(Some(config.request_timeout.min(Duration::from_secs(10))))
             .timeout_global(Some(config.request_timeout))
-            .user_agent("destination-hubspot/0.1")
+            .user_agent(concat!("destination-hubspot/", env!("CARGO_PKG_VERSION")))
             .max_idle_connections_per_host(config.workers.max(1) * 2)
             .build()
             .into();
