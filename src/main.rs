@@ -72,7 +72,14 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Arc::new(Output::stdout());
-    match cli.command {
+    let code = run(cli.command, &out);
+    // Every spooled line reaches stdout before the process exits.
+    out.finish();
+    code
+}
+
+fn run(command: Command, out: &Arc<Output>) -> ExitCode {
+    match command {
         Command::Spec => {
             out.emit(&json!({"type": "SPEC", "spec": config::spec()}));
             ExitCode::SUCCESS
@@ -93,7 +100,7 @@ fn main() -> ExitCode {
         Command::Discover { config } => {
             let config = match Config::load(&config) {
                 Ok(c) => c,
-                Err(e) => return fail(&out, FailureType::Config, &format!("{e:#}")),
+                Err(e) => return fail(out, FailureType::Config, &format!("{e:#}")),
             };
             match destination_hubspot::discover::discover(&config) {
                 Ok(catalog) => {
@@ -102,7 +109,7 @@ fn main() -> ExitCode {
                     );
                     ExitCode::SUCCESS
                 }
-                Err(e) => fail(&out, e.failure, &e.message),
+                Err(e) => fail(out, e.failure, &e.message),
             }
         }
         Command::Write {
@@ -113,11 +120,11 @@ fn main() -> ExitCode {
         } => {
             let config = match Config::load(&config) {
                 Ok(c) => c,
-                Err(e) => return fail(&out, FailureType::Config, &format!("{e:#}")),
+                Err(e) => return fail(out, FailureType::Config, &format!("{e:#}")),
             };
             let catalog = match Catalog::load(&catalog) {
                 Ok(c) => c,
-                Err(e) => return fail(&out, FailureType::Config, &format!("{e:#}")),
+                Err(e) => return fail(out, FailureType::Config, &format!("{e:#}")),
             };
             let stdin = BufReader::with_capacity(1 << 16, io::stdin().lock());
             match write::run(
@@ -131,7 +138,7 @@ fn main() -> ExitCode {
                 },
             ) {
                 Ok(_) => ExitCode::SUCCESS,
-                Err(e) => fail(&out, e.failure, &e.message),
+                Err(e) => fail(out, e.failure, &e.message),
             }
         }
     }

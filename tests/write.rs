@@ -415,3 +415,81 @@ fn a_record_from_another_namespace_is_reported_not_written() {
         run.logs()
     );
 }
+
+/// Some orchestrators (PyAirbyte) write all of the input before reading any
+/// output. With a state after every record the output outgrows a pipe; the
+/// sync must still finish, keep the last state, and account for every record.
+#[test]
+fn an_orchestrator_that_writes_everything_before_reading_does_not_deadlock() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    let emu = start(quick());
+    let s = Scratch::new("write-first");
+    let config = s.write("config.json", &config(&emu, json!({})).to_string());
+    let catalog = s.write("catalog.json", CATALOG);
+    let mut child = Command::new(BIN)
+        .args([
+            "write",
+            "--config",
+            config.to_str().unwrap(),
+            "--catalog",
+            catalog.to_str().unwrap(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A watchdog turns a deadlock into a failure instead of a hung test.
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .is_err()
+        {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        }
+    });
+    let mut stdin = child.stdin.take().unwrap();
+    for i in 0..3000u64 {
+        writeln!(
+            stdin,
+            "{}\n{}",
+            record(json!({"email": format!("u{i}@x.io")})),
+            state(i)
+        )
+        .unwrap();
+    }
+    drop(stdin);
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let _ = done_tx.send(());
+    watchdog.join().unwrap();
+    assert!(status.success(), "the sync was killed or failed");
+    let states: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|m| m["type"] == "STATE")
+        .collect();
+    assert_eq!(
+        states.last().unwrap()["state"]["stream"]["stream_state"]["cursor"],
+        2999
+    );
+    let committed: f64 = states
+        .iter()
+        .map(|s| {
+            s["state"]["destinationStats"]["recordCount"]
+                .as_f64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(committed, 3000.0);
+    assert_eq!(emails(&emu).len(), 3000);
+}
