@@ -234,3 +234,42 @@ fn discover_lists_the_writable_contact_properties() {
         .unwrap()
         .contains(&json!("customer")));
 }
+
+#[test]
+fn check_with_oauth_credentials_refreshes_and_names_bad_ones() {
+    use hubspot_emulator::OAuthClient;
+    let emu = start(Options {
+        tokens: vec![],
+        oauth_clients: vec![OAuthClient::new("app", "s3cret-client", "r3fresh-token")],
+        ..quick()
+    });
+    let s = Scratch::new("check-oauth");
+    let oauth = |secret: &str| {
+        let mut c = config(
+            &emu,
+            json!({"credentials": {"auth_type": "OAuth", "client_id": "app", "client_secret": secret, "refresh_token": "r3fresh-token"}}),
+        );
+        c.as_object_mut().unwrap().remove("access_token");
+        c
+    };
+    let run = check(&s, &oauth("s3cret-client"));
+    assert_eq!(
+        run.connection_status()["status"],
+        "SUCCEEDED",
+        "{:?}",
+        run.messages
+    );
+    let run = check(&s, &oauth("wrong-secret"));
+    let status = run.connection_status();
+    assert_eq!(status["status"], "FAILED");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("client_secret"),
+        "{status}"
+    );
+    for secret in ["wrong-secret", "r3fresh-token"] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
+}
