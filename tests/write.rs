@@ -493,3 +493,24 @@ fn an_orchestrator_that_writes_everything_before_reading_does_not_deadlock() {
     assert_eq!(committed, 3000.0);
     assert_eq!(emails(&emu).len(), 3000);
 }
+
+/// The partial batches workers hold at the end (or when a state waits on
+/// quiet input) go out together: 250 contacts over 8 workers cost 3 calls,
+/// not one per worker.
+#[test]
+fn partial_batches_of_all_workers_share_requests() {
+    let emu = start(quick());
+    let s = Scratch::new("combined");
+    let input: Vec<String> = (0..250)
+        .map(|i| record(json!({"email": format!("p{i}@x.io")})))
+        .chain([state(1)])
+        .collect();
+    let run = write(&s, &config(&emu, json!({"workers": 8})), &input.join("\n"));
+    assert_eq!(run.code, 0);
+    assert_eq!(emails(&emu).len(), 250);
+    let calls = emu
+        .stats()
+        .count("POST", "/crm/v3/objects/contacts/batch/upsert", 200);
+    assert!(calls <= 4, "{calls} upserts for 250 contacts");
+    assert_eq!(cursors(&run), vec![1]);
+}

@@ -8,11 +8,11 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use super::batcher::{OpenBatch, Origin, StageMerge, MAX_BATCH};
+use super::batcher::{Entry, OpenBatch, Origin, StageMerge, MAX_BATCH};
 use super::checkpoint::Checkpoint;
 use super::mapping::ContactWrite;
 use super::rejects::Rejects;
@@ -63,9 +63,37 @@ pub struct Shared {
     pub out: Arc<Output>,
     pub counters: Counters,
     pub timing: Timing,
+    /// Partial batches of several workers, sent together.
+    pool: Pool,
     failed: AtomicBool,
     failure: Mutex<Option<HubSpotError>>,
 }
+
+/// Where workers leave partial batches so that one request carries several
+/// of them: a small sync, or a state flushed on quiet input, costs one call,
+/// not one per worker. Emails of different workers never overlap, so
+/// combining their batches keeps every contact's writes in order; each
+/// worker waits until its entries are settled before it sends again.
+#[derive(Default)]
+struct Pool {
+    state: Mutex<PoolState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct PoolState {
+    waiting: Vec<(u64, Vec<Entry>)>,
+    /// Submissions settled (their ids), until their worker has seen it.
+    done: Vec<u64>,
+    leader: bool,
+    next_id: u64,
+    last_arrival: Option<Instant>,
+}
+
+/// How long a leader waits for other workers' partial batches: until none
+/// arrived for `GATHER_QUIET`, at most `GATHER_MAX`.
+const GATHER_QUIET: Duration = Duration::from_millis(40);
+const GATHER_MAX: Duration = Duration::from_millis(250);
 
 impl Shared {
     #[allow(clippy::too_many_arguments)]
@@ -86,6 +114,7 @@ impl Shared {
             out,
             counters: Counters::default(),
             timing,
+            pool: Pool::default(),
             failed: AtomicBool::new(false),
             failure: Mutex::new(None),
         }
@@ -239,12 +268,12 @@ fn run_worker(rx: Receiver<Msg>, shared: &Shared, merge: StageMerge) {
                 if (waiting && (quiet >= shared.timing.quiet || age >= shared.timing.max_age))
                     || quiet >= shared.timing.idle
                 {
-                    flush(&mut batch, shared);
+                    flush_partial(&mut batch, shared);
                 }
             }
             Err(RecvTimeoutError::Disconnected) => {
                 if !batch.is_empty() && !shared.failed() {
-                    flush(&mut batch, shared);
+                    flush_partial(&mut batch, shared);
                 }
                 return;
             }
@@ -252,9 +281,66 @@ fn run_worker(rx: Receiver<Msg>, shared: &Shared, merge: StageMerge) {
     }
 }
 
-/// Sends the open batch and settles every record in it.
+/// Sends a full open batch and settles every record in it.
 fn flush(batch: &mut OpenBatch, shared: &Shared) {
-    let mut entries = batch.take();
+    send_entries(batch.take(), shared);
+}
+
+/// Sends a partial batch together with other workers' partial batches,
+/// and returns once this one's entries are settled.
+fn flush_partial(batch: &mut OpenBatch, shared: &Shared) {
+    let pool = &shared.pool;
+    let mut s = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+    let id = s.next_id;
+    s.next_id += 1;
+    s.waiting.push((id, batch.take()));
+    s.last_arrival = Some(Instant::now());
+    pool.changed.notify_all();
+    loop {
+        if let Some(i) = s.done.iter().position(|&d| d == id) {
+            s.done.swap_remove(i);
+            return;
+        }
+        if !s.leader {
+            // Lead this round: gather, then send everything gathered.
+            s.leader = true;
+            let started = Instant::now();
+            loop {
+                let since = s.last_arrival.map_or(GATHER_QUIET, |t| t.elapsed());
+                if since >= GATHER_QUIET || started.elapsed() >= GATHER_MAX {
+                    break;
+                }
+                s = pool
+                    .changed
+                    .wait_timeout(s, GATHER_QUIET - since)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            let round = std::mem::take(&mut s.waiting);
+            drop(s);
+            let ids: Vec<u64> = round.iter().map(|(id, _)| *id).collect();
+            let mut chunk = Vec::with_capacity(MAX_BATCH);
+            for entry in round.into_iter().flat_map(|(_, entries)| entries) {
+                chunk.push(entry);
+                if chunk.len() == MAX_BATCH {
+                    send_entries(std::mem::take(&mut chunk), shared);
+                }
+            }
+            if !chunk.is_empty() {
+                send_entries(chunk, shared);
+            }
+            s = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.done.extend(ids);
+            s.leader = false;
+            pool.changed.notify_all();
+            continue;
+        }
+        s = pool.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// Sends entries (at most one batch) and settles every record in them.
+fn send_entries(mut entries: Vec<Entry>, shared: &Shared) {
     let mut writes: Vec<&mut ContactWrite> = entries.iter_mut().map(|e| &mut e.write).collect();
     let sender = Sender {
         client: &shared.client,
