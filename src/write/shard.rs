@@ -320,7 +320,12 @@ fn flush_partial(batch: &mut OpenBatch, shared: &Shared) {
             drop(s);
             let ids: Vec<u64> = round.iter().map(|(id, _)| *id).collect();
             let mut chunk = Vec::with_capacity(MAX_BATCH);
-            for entry in round.into_iter().flat_map(|(_, entries)| entries) {
+            // After a fatal error nothing more is sent.
+            let entries = round
+                .into_iter()
+                .flat_map(|(_, entries)| entries)
+                .filter(|_| !shared.failed());
+            for entry in entries {
                 chunk.push(entry);
                 if chunk.len() == MAX_BATCH {
                     send_entries(std::mem::take(&mut chunk), shared);
