@@ -150,20 +150,9 @@ pub enum Written {
     Rejected(RejectReason),
 }
 
-/// Calls made for one batch, for the summary and the benchmark.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Calls {
-    pub requests: u64,
-}
-
 /// Writes `inputs` (at most 100) and returns one result per input, in order.
 /// An `Err` is fatal for the sync (auth, retries exhausted, quota).
-pub fn write(
-    client: &Client,
-    mode: Mode,
-    inputs: &[Input],
-    calls: &mut Calls,
-) -> Result<Vec<Written>, HubSpotError> {
+pub fn write(client: &Client, mode: Mode, inputs: &[Input]) -> Result<Vec<Written>, HubSpotError> {
     let mut results: Vec<Option<Written>> = vec![None; inputs.len()];
     let mut pending: Vec<Vec<usize>> = vec![(0..inputs.len()).collect()];
     while let Some(group) = pending.pop() {
@@ -171,7 +160,6 @@ pub fn write(
             continue;
         }
         let body = encode(mode, inputs, &group);
-        calls.requests += 1;
         let path = match mode {
             Mode::UpsertByEmail => "/crm/v3/objects/contacts/batch/upsert",
             Mode::UpdateById => "/crm/v3/objects/contacts/batch/update",
@@ -199,7 +187,6 @@ pub fn write(
                         answer.status,
                         &body,
                         reason,
-                        calls,
                     )?);
                     continue;
                 }
@@ -454,7 +441,6 @@ fn resolve_single(
     status: u16,
     body: &Value,
     reason: RejectReason,
-    calls: &mut Calls,
 ) -> Result<Written, HubSpotError> {
     let message = body
         .get("message")
@@ -467,7 +453,6 @@ fn resolve_single(
         return Ok(Written::Rejected(reason));
     };
     let conflict = || Written::Rejected(RejectReason::Conflict(truncate(message, 300)));
-    calls.requests += 1;
     let path = format!("/crm/v3/objects/contacts/{id}?properties=email,hs_additional_emails");
     let owner = match client.get(&path)? {
         Outcome::Done(answer) => answer.json(),
@@ -484,12 +469,7 @@ fn resolve_single(
             .filter(|(k, _)| *k != "email")
             .collect(),
     };
-    let result = write(
-        client,
-        Mode::UpdateById,
-        std::slice::from_ref(&update),
-        calls,
-    )?;
+    let result = write(client, Mode::UpdateById, std::slice::from_ref(&update))?;
     Ok(match result.into_iter().next() {
         Some(Written::Ok { created, .. }) => Written::Ok {
             id: Some(id),

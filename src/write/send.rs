@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::mapping::ContactWrite;
 use crate::config::LifecyclePolicy;
-use crate::hubspot::batch::{self, Calls, Input, Mode, Written};
+use crate::hubspot::batch::{self, Input, Mode, Written};
 use crate::hubspot::client::{Client, Outcome};
 use crate::hubspot::errors::{HubSpotError, RejectReason};
 
@@ -33,37 +33,27 @@ impl Sender<'_> {
     /// Writes the batch; one result per write, in order.
     /// The writes' properties move into the request (they are not needed
     /// after it); email and stage stay.
-    pub fn send(
-        &self,
-        writes: &mut [&mut ContactWrite],
-        calls: &mut Calls,
-    ) -> Result<Vec<Written>, HubSpotError> {
+    pub fn send(&self, writes: &mut [&mut ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
         let staged = writes.iter().any(|w| w.stage.is_some());
         if !staged {
             let inputs = writes
                 .iter_mut()
                 .map(|w| input(w, None))
                 .collect::<Vec<_>>();
-            return batch::write(self.client, Mode::UpsertByEmail, &inputs, calls);
+            return batch::write(self.client, Mode::UpsertByEmail, &inputs);
         }
         match self.policy {
-            LifecyclePolicy::NewContactsOnly => self.new_only(writes, calls),
-            LifecyclePolicy::ForwardOnly | LifecyclePolicy::Force => {
-                self.with_current(writes, calls)
-            }
+            LifecyclePolicy::NewContactsOnly => self.new_only(writes),
+            LifecyclePolicy::ForwardOnly | LifecyclePolicy::Force => self.with_current(writes),
         }
     }
 
-    fn new_only(
-        &self,
-        writes: &mut [&mut ContactWrite],
-        calls: &mut Calls,
-    ) -> Result<Vec<Written>, HubSpotError> {
+    fn new_only(&self, writes: &mut [&mut ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
         let inputs = writes
             .iter_mut()
             .map(|w| input(w, None))
             .collect::<Vec<_>>();
-        let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs, calls)?;
+        let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs)?;
         let mut follow = Vec::new();
         for (i, (w, r)) in writes.iter().zip(&results).enumerate() {
             if let (Written::Ok { created: true, id }, Some(stage)) = (r, w.stage.as_deref()) {
@@ -72,21 +62,17 @@ impl Sender<'_> {
                 }
             }
         }
-        self.set_stages(follow, &mut results, calls)?;
+        self.set_stages(follow, &mut results)?;
         Ok(results)
     }
 
-    fn with_current(
-        &self,
-        writes: &mut [&mut ContactWrite],
-        calls: &mut Calls,
-    ) -> Result<Vec<Written>, HubSpotError> {
+    fn with_current(&self, writes: &mut [&mut ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
         let emails: Vec<&str> = writes
             .iter()
             .filter(|w| w.stage.is_some())
             .map(|w| w.email.as_str())
             .collect();
-        let current = read_stages(self.client, &emails, calls)?;
+        let current = read_stages(self.client, &emails)?;
         let rank = |s: &str| self.stages.iter().position(|x| x == s);
         let mut inputs = Vec::with_capacity(writes.len());
         let mut backward = Vec::new();
@@ -115,8 +101,8 @@ impl Sender<'_> {
             };
             inputs.push(input(w, set));
         }
-        let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs, calls)?;
-        self.set_stages(backward, &mut results, calls)?;
+        let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs)?;
+        self.set_stages(backward, &mut results)?;
         Ok(results)
     }
 
@@ -126,7 +112,6 @@ impl Sender<'_> {
         &self,
         todo: Vec<(usize, Option<String>, String)>,
         results: &mut [Written],
-        calls: &mut Calls,
     ) -> Result<(), HubSpotError> {
         let mut inputs = Vec::new();
         let mut owners = Vec::new();
@@ -145,7 +130,7 @@ impl Sender<'_> {
         if inputs.is_empty() {
             return Ok(());
         }
-        let outcome = batch::write(self.client, Mode::UpdateById, &inputs, calls)?;
+        let outcome = batch::write(self.client, Mode::UpdateById, &inputs)?;
         for (i, r) in owners.into_iter().zip(outcome) {
             if let Written::Rejected(why) = r {
                 results[i] = Written::Rejected(RejectReason::LifecycleRule(format!(
@@ -174,7 +159,6 @@ fn input(w: &mut ContactWrite, stage: Option<&str>) -> Input {
 fn read_stages(
     client: &Client,
     emails: &[&str],
-    calls: &mut Calls,
 ) -> Result<HashMap<String, (String, String)>, HubSpotError> {
     let mut found = HashMap::new();
     let mut pending = vec![emails.to_vec()];
@@ -187,7 +171,6 @@ fn read_stages(
             "properties": ["email", "lifecyclestage"],
             "inputs": group.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
         });
-        calls.requests += 1;
         match client.post(
             "/crm/v3/objects/contacts/batch/read",
             &serde_json::to_vec(&body).unwrap_or_default(),

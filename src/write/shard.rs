@@ -18,7 +18,7 @@ use super::mapping::ContactWrite;
 use super::rejects::Rejects;
 use super::send::Sender;
 use crate::config::LifecyclePolicy;
-use crate::hubspot::batch::{Calls, Written};
+use crate::hubspot::batch::Written;
 use crate::hubspot::{Client, HubSpotError};
 use crate::protocol::Output;
 
@@ -49,8 +49,6 @@ pub struct Counters {
     pub created: AtomicU64,
     pub updated: AtomicU64,
     pub records_written: AtomicU64,
-    pub batches: AtomicU64,
-    pub requests: AtomicU64,
 }
 
 /// What the workers share.
@@ -352,11 +350,8 @@ fn send_entries(mut entries: Vec<Entry>, shared: &Shared) {
         policy: shared.policy,
         stages: &shared.stages,
     };
-    let mut calls = Calls::default();
-    let result = sender.send(&mut writes, &mut calls);
+    let result = sender.send(&mut writes);
     let c = &shared.counters;
-    c.requests.fetch_add(calls.requests, Ordering::Relaxed);
-    c.batches.fetch_add(1, Ordering::Relaxed);
     match result {
         Ok(results) => {
             // Committed records are settled per state window, under one lock
