@@ -220,6 +220,15 @@ impl Found<'_, '_> {
 }
 
 /// Reads a (possibly dotted) field path.
+/// The string at `path` in a record, if there is one (for showing which
+/// email a rejected record had).
+pub fn string_at<'v>(data: &'v Fields, path: &[String]) -> Option<&'v str> {
+    match lookup(data, path)? {
+        Found::Field(f) => f.as_str(),
+        Found::Nested(v) => v.as_str(),
+    }
+}
+
 fn lookup<'v, 'a>(data: &'v Fields<'a>, path: &[String]) -> Option<Found<'v, 'a>> {
     let (first, rest) = path.split_first()?;
     let top = data.get(first)?;

@@ -25,7 +25,7 @@ use crate::hubspot::errors::{truncate, HubSpotError, RejectReason};
 use crate::hubspot::governor::Governor;
 use crate::hubspot::properties::{self, Properties};
 use crate::hubspot::Client;
-use crate::protocol::{FailureType, Field, Fields, Output};
+use crate::protocol::{FailureType, Output};
 use batcher::Origin;
 use mapping::Mapper;
 use reader::{Line, Reader};
@@ -204,7 +204,7 @@ pub fn run(
                     }
                     Err(reason) => {
                         // Shown (masked) in the log only when there is one.
-                        let email = email_of(&data, &s.email_field)
+                        let email = mapping::string_at(&data, &s.email_field)
                             .filter(|_| reason != RejectReason::NoEmail);
                         let kept = keep_data.then(|| data.to_map());
                         shared
@@ -308,23 +308,6 @@ pub fn check_stage(props: &Properties, stage: &str) -> Result<(), HubSpotError> 
         FailureType::Config,
         format!("config /lifecycle_stage: `{stage}` is not a lifecycle stage of this HubSpot account; use one of: {}", props.lifecycle_stages().join(", ")),
     ))
-}
-
-/// The string at `path` in a record, if there is one.
-fn email_of<'d>(data: &'d Fields, path: &[String]) -> Option<&'d str> {
-    let (first, rest) = path.split_first()?;
-    let top = data.get(first)?;
-    if rest.is_empty() {
-        return top.as_str();
-    }
-    let Field::Other(top) = top else {
-        return None;
-    };
-    let mut v = top;
-    for key in rest {
-        v = v.as_object()?.get(key)?;
-    }
-    v.as_str()
 }
 
 /// HubSpot property names: lower-case letters, digits, underscores, starting with a letter.
