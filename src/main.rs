@@ -13,6 +13,7 @@ use serde_json::json;
 
 use destination_hubspot::catalog::Catalog;
 use destination_hubspot::config::{self, Config};
+use destination_hubspot::hubspot::errors::HubSpotError;
 use destination_hubspot::protocol::{FailureType, Output};
 use destination_hubspot::{check, write};
 
@@ -72,17 +73,24 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Arc::new(Output::stdout());
-    let code = run(cli.command, &out);
+    let code = match run(cli.command, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            out.trace_error(e.failure, &e.message, &e.message);
+            eprintln!("destination-hubspot: {}", e.message);
+            ExitCode::FAILURE
+        }
+    };
     // Every spooled line reaches stdout before the process exits.
     out.finish();
     code
 }
 
-fn run(command: Command, out: &Arc<Output>) -> ExitCode {
+/// Runs one command; an `Err` becomes a TRACE ERROR and exit code 1.
+fn run(command: Command, out: &Arc<Output>) -> Result<(), HubSpotError> {
     match command {
         Command::Spec => {
             out.emit(&json!({"type": "SPEC", "spec": config::spec()}));
-            ExitCode::SUCCESS
         }
         Command::Check { config } => {
             let status = match Config::load(&config) {
@@ -95,22 +103,11 @@ fn run(command: Command, out: &Arc<Output>) -> ExitCode {
                 },
             };
             out.emit(&json!({"type": "CONNECTION_STATUS", "connectionStatus": status}));
-            ExitCode::SUCCESS
         }
         Command::Discover { config } => {
-            let config = match Config::load(&config) {
-                Ok(c) => c,
-                Err(e) => return fail(out, FailureType::Config, &format!("{e:#}")),
-            };
-            match destination_hubspot::discover::discover(&config) {
-                Ok(catalog) => {
-                    out.emit(
-                        &json!({"type": "DESTINATION_CATALOG", "destination_catalog": catalog}),
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(out, e.failure, &e.message),
-            }
+            let config = Config::load(&config).map_err(config_error)?;
+            let catalog = destination_hubspot::discover::discover(&config)?;
+            out.emit(&json!({"type": "DESTINATION_CATALOG", "destination_catalog": catalog}));
         }
         Command::Write {
             config,
@@ -118,30 +115,22 @@ fn run(command: Command, out: &Arc<Output>) -> ExitCode {
             progress,
             no_progress,
         } => {
-            let config = match Config::load(&config) {
-                Ok(c) => c,
-                Err(e) => return fail(out, FailureType::Config, &format!("{e:#}")),
-            };
-            let catalog = match Catalog::load(&catalog) {
-                Ok(c) => c,
-                Err(e) => return fail(out, FailureType::Config, &format!("{e:#}")),
-            };
+            let config = Config::load(&config).map_err(config_error)?;
+            let catalog = Catalog::load(&catalog).map_err(config_error)?;
             let stdin = BufReader::with_capacity(1 << 16, io::stdin().lock());
-            match write::run(
-                &config,
-                &catalog,
-                stdin,
-                out.clone(),
-                write::RunOptions {
-                    progress: progress_mode(progress, no_progress),
-                    ..write::RunOptions::default()
-                },
-            ) {
-                Ok(_) => ExitCode::SUCCESS,
-                Err(e) => fail(out, e.failure, &e.message),
-            }
+            let options = write::RunOptions {
+                progress: progress_mode(progress, no_progress),
+                ..write::RunOptions::default()
+            };
+            write::run(&config, &catalog, stdin, out.clone(), options)?;
         }
     }
+    Ok(())
+}
+
+/// A config or catalog file that does not load: the user must fix it.
+fn config_error(e: anyhow::Error) -> HubSpotError {
+    HubSpotError::new(FailureType::Config, format!("{e:#}"))
 }
 
 /// `Some(terminal)` when the progress line is to be shown.
@@ -152,10 +141,4 @@ fn progress_mode(forced: bool, off: bool) -> Option<bool> {
         (true, _) => Some(terminal),
         (false, false) => terminal.then_some(true),
     }
-}
-
-fn fail(out: &Output, failure: FailureType, message: &str) -> ExitCode {
-    out.trace_error(failure, message, message);
-    eprintln!("destination-hubspot: {message}");
-    ExitCode::FAILURE
 }
