@@ -483,18 +483,17 @@ impl Spool {
 
 impl Pending {
     /// The line to write, newline included.
-    fn render(&self) -> Vec<u8> {
+    fn render(self) -> Vec<u8> {
         match self {
-            Pending::Line(line) => line.clone(),
+            Pending::Line(line) => line,
             Pending::State {
-                state,
+                mut state,
                 committed,
                 rejected,
                 ..
             } => {
-                let mut state = state.clone();
                 // Doubles with a decimal point, as the protocol models ask.
-                let stats = json!({"recordCount": *committed as f64, "rejectedRecordCount": *rejected as f64});
+                let stats = json!({"recordCount": committed as f64, "rejectedRecordCount": rejected as f64});
                 state.insert("destinationStats".into(), stats);
                 let mut line = serde_json::to_vec(&json!({"type": "STATE", "state": state}))
                     .unwrap_or_default();
