@@ -224,17 +224,25 @@ def of_type(messages, kind):
     return [m for m in messages if isinstance(m, dict) and m.get("type") == kind]
 
 
+def only_one(report: Report, name: str, messages, kind: str):
+    """The single message of `kind` a command must print, or None (reported)."""
+    found = of_type(messages, kind)
+    if len(found) != 1:
+        report.fail(f"run {name}", f"expected exactly one {kind} message, got {len(found)}")
+        return None
+    return found[0]
+
+
 def run_spec(report: Report, binary: Path):
     proc, msgs = run_binary(report, binary, "spec", ["spec"])
     if proc is None:
         return
     if proc.returncode != 0:
         report.fail("run spec", f"exit code {proc.returncode}: {proc.stderr.decode(errors='replace')[:300]}")
-    specs = of_type(msgs, "SPEC")
-    if len(specs) != 1:
-        report.fail("run spec", f"expected exactly one SPEC message, got {len(specs)}")
+    message = only_one(report, "spec", msgs, "SPEC")
+    if message is None:
         return
-    spec = specs[0].get("spec")
+    spec = message.get("spec")
     for p in model_errors(models.ConnectorSpecification, spec) + [f"strict types: {e}" for e in schema_errors(SPEC_SCHEMA, spec)]:
         report.fail("run spec: spec", p)
     conn = (spec or {}).get("connectionSpecification")
@@ -257,11 +265,10 @@ def run_check(report: Report, binary: Path, name: str, config: dict, want: str, 
         return
     if proc.returncode != 0:
         report.fail(f"run {name}", f"exit code {proc.returncode} (check answers with a status and exits 0)")
-    statuses = of_type(msgs, "CONNECTION_STATUS")
-    if len(statuses) != 1:
-        report.fail(f"run {name}", f"expected exactly one CONNECTION_STATUS, got {len(statuses)}")
+    message = only_one(report, name, msgs, "CONNECTION_STATUS")
+    if message is None:
         return
-    status = statuses[0].get("connectionStatus") or {}
+    status = message.get("connectionStatus") or {}
     if status.get("status") != want:
         report.fail(f"run {name}", f"status {status.get('status')!r}, expected {want!r}: {status.get('message')}")
     if want == "FAILED" and not (status.get("message") or "").strip():
@@ -283,11 +290,10 @@ def run_discover(report: Report, binary: Path, config: dict, work: Path):
         return
     if proc.returncode != 0:
         report.fail("run discover", f"exit code {proc.returncode}: {proc.stderr.decode(errors='replace')[:300]}")
-    catalogs = of_type(msgs, "DESTINATION_CATALOG")
-    if len(catalogs) != 1:
-        report.fail("run discover", f"expected exactly one DESTINATION_CATALOG, got {len(catalogs)}")
+    message = only_one(report, "discover", msgs, "DESTINATION_CATALOG")
+    if message is None:
         return
-    payload = catalogs[0].get("destination_catalog")
+    payload = message.get("destination_catalog")
     if DEST_CATALOG_MODEL is not None:
         problems = model_errors(DEST_CATALOG_MODEL, payload)
         problems += [f"strict types: {e}" for e in schema_errors(strict_validator(DEST_CATALOG_MODEL), payload)]

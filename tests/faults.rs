@@ -77,14 +77,9 @@ fn base_config(emu: &Emulator, s: &Scratch, extra: Value) -> Value {
 }
 
 fn rejected_lines(s: &Scratch) -> Vec<u64> {
-    let text = std::fs::read_to_string(s.path("rejected.jsonl")).unwrap_or_default();
-    let mut lines: Vec<u64> = text
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["line"]
-                .as_u64()
-                .unwrap()
-        })
+    let mut lines: Vec<u64> = rejections(s)
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
         .collect();
     lines.sort();
     lines
@@ -111,20 +106,8 @@ fn assert_complete(w: &Workload, emu: &Emulator, s: &Scratch, run: &Run) {
         cursors(run),
         w.states.iter().map(|s| s.0).collect::<Vec<_>>()
     );
-    let committed: u64 = run
-        .states()
-        .iter()
-        .map(|s| s["destinationStats"]["recordCount"].as_f64().unwrap() as u64)
-        .sum();
-    let rejected: u64 = run
-        .states()
-        .iter()
-        .map(|s| {
-            s["destinationStats"]["rejectedRecordCount"]
-                .as_f64()
-                .unwrap() as u64
-        })
-        .sum();
+    let committed = run.stat_sum("recordCount");
+    let rejected = run.stat_sum("rejectedRecordCount");
     assert_eq!(rejected, w.poison_lines.len() as u64);
     assert_eq!(committed + rejected, 400);
 }

@@ -21,14 +21,6 @@ fn sync(emu: &Emulator, extra: Value, records: &[Value]) -> (Run, Scratch) {
     (run, s)
 }
 
-fn rejections(s: &Scratch) -> Vec<Value> {
-    std::fs::read_to_string(s.path("rejected.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn values_are_normalised_to_what_hubspot_accepts() {
     let emu = start(quick());

@@ -96,11 +96,7 @@ fn duplicates_across_batches_and_states_end_with_the_last_values() {
         assert_eq!(prop(&emu, &email, "city").as_deref(), Some("Paris"));
     }
     assert_eq!(cursors(&run), (0..20).collect::<Vec<_>>());
-    let total: u64 = run
-        .states()
-        .iter()
-        .map(|s| s["destinationStats"]["recordCount"].as_f64().unwrap() as u64)
-        .sum();
+    let total = run.stat_sum("recordCount");
     assert_eq!(total, 1200);
 }
 
@@ -279,11 +275,7 @@ fn rejected_records_go_to_the_file_with_their_reason() {
         &input,
     );
     assert_eq!(run.code, 0);
-    let lines: Vec<Value> = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = rejections(&s);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["line"], 2);
     assert_eq!(lines[0]["record"]["firstname"], "Bad");
@@ -473,24 +465,9 @@ fn an_orchestrator_that_writes_everything_before_reading_does_not_deadlock() {
     let _ = done_tx.send(());
     watchdog.join().unwrap();
     assert!(status.success(), "the sync was killed or failed");
-    let states: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|m| m["type"] == "STATE")
-        .collect();
-    assert_eq!(
-        states.last().unwrap()["state"]["stream"]["stream_state"]["cursor"],
-        2999
-    );
-    let committed: f64 = states
-        .iter()
-        .map(|s| {
-            s["state"]["destinationStats"]["recordCount"]
-                .as_f64()
-                .unwrap()
-        })
-        .sum();
-    assert_eq!(committed, 3000.0);
+    let run = Run::parse(0, text, String::new());
+    assert_eq!(cursors(&run).last(), Some(&2999));
+    assert_eq!(run.stat_sum("recordCount"), 3000);
     assert_eq!(emails(&emu).len(), 3000);
 }
 

@@ -65,6 +65,33 @@ impl Run {
     }
 
     /// The echoed STATE messages' `data`/stream_state cursors, in order.
+    /// What a run printed, each stdout line parsed (and captured for CI).
+    pub fn parse(code: i32, stdout: String, stderr: String) -> Run {
+        let messages = stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l)
+                    .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
+            })
+            .collect();
+        capture(&stdout);
+        Run {
+            code,
+            stdout,
+            stderr,
+            messages,
+        }
+    }
+
+    /// A `destinationStats` count (`recordCount`, `rejectedRecordCount`)
+    /// summed over every echoed state.
+    pub fn stat_sum(&self, key: &str) -> u64 {
+        self.states()
+            .iter()
+            .map(|s| s["destinationStats"][key].as_f64().unwrap() as u64)
+            .sum()
+    }
+
     pub fn states(&self) -> Vec<&Value> {
         self.of_type("STATE")
             .into_iter()
@@ -122,20 +149,7 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Run {
     feeder.join().unwrap();
     let stdout = String::from_utf8(output.stdout).expect("stdout is UTF-8");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let messages = stdout
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l)
-                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
-        })
-        .collect();
-    capture(&stdout);
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout,
-        stderr,
-        messages,
-    }
+    Run::parse(output.status.code().unwrap_or(-1), stdout, stderr)
 }
 
 fn capture(stdout: &str) {
@@ -157,6 +171,15 @@ fn capture(stdout: &str) {
         .open(file)
         .unwrap();
     f.write_all(stdout.as_bytes()).unwrap();
+}
+
+/// The rows of the rejected-records file a test configured in `scratch`.
+pub fn rejections(scratch: &Scratch) -> Vec<Value> {
+    std::fs::read_to_string(scratch.path("rejected.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// A config for `emu` with `extra` merged in (a null value removes a key).
