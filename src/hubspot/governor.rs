@@ -15,6 +15,7 @@
 //! Hand-written rather than the `governor` crate: its GCRA model paces by a
 //! fixed rate and can't take "remaining" and "max" from response headers.
 
+use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -66,10 +67,11 @@ struct State {
     penalty: u32,
     /// Requests sent and not answered yet (id).
     in_flight: Vec<u64>,
-    /// Answer times of recent requests, held for one interval.
-    answered: Vec<Instant>,
-    /// Extra slots HubSpot says are used by someone else.
-    foreign: Vec<Instant>,
+    /// Answer times of recent requests, held for one interval (oldest
+    /// first: each is stamped under the lock, so they arrive in order).
+    answered: VecDeque<Instant>,
+    /// Extra slots HubSpot says are used by someone else (oldest first).
+    foreign: VecDeque<Instant>,
     paused_until: Option<Instant>,
     daily_remaining: Option<u64>,
     daily_limit: Option<u64>,
@@ -97,8 +99,8 @@ impl Governor {
                 interval: DEFAULT_INTERVAL,
                 penalty: 0,
                 in_flight: Vec::new(),
-                answered: Vec::new(),
-                foreign: Vec::new(),
+                answered: VecDeque::new(),
+                foreign: VecDeque::new(),
                 paused_until: None,
                 daily_remaining: None,
                 daily_limit: None,
@@ -170,7 +172,9 @@ impl Governor {
         let mut s = self.lock();
         let now = Instant::now();
         s.in_flight.retain(|&id| id != permit.id);
-        s.answered.push(now);
+        if !s.unlimited {
+            s.answered.push_back(now);
+        }
         if let Some(max) = headers.max.filter(|&m| m > 0) {
             s.max = max;
         }
@@ -203,7 +207,7 @@ impl Governor {
                     s.expire(now);
                     let ours = s.answered.len() + s.in_flight.len() + s.foreign.len();
                     for _ in ours..server_used {
-                        s.foreign.push(now);
+                        s.foreign.push_back(now);
                     }
                 }
             }
@@ -236,8 +240,14 @@ impl Governor {
 impl State {
     fn expire(&mut self, now: Instant) {
         let interval = self.interval;
-        self.answered.retain(|&t| now.duration_since(t) < interval);
-        self.foreign.retain(|&t| now.duration_since(t) < interval);
+        for times in [&mut self.answered, &mut self.foreign] {
+            while times
+                .front()
+                .is_some_and(|&t| now.duration_since(t) >= interval)
+            {
+                times.pop_front();
+            }
+        }
     }
 
     /// None when a slot is free now, else how long until one may be.
@@ -252,7 +262,10 @@ impl State {
         if used < limit {
             return None;
         }
-        let oldest = self.answered.iter().chain(&self.foreign).min().copied();
+        let oldest = match (self.answered.front(), self.foreign.front()) {
+            (Some(a), Some(f)) => Some(*a.min(f)),
+            (a, f) => a.or(f).copied(),
+        };
         Some(match oldest {
             Some(t) => (t + self.interval).saturating_duration_since(now),
             // Every slot is in flight: the next answer frees one.
