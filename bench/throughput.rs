@@ -117,7 +117,7 @@ fn record(n: u64) -> String {
 }
 
 /// `count` records with a STATE every 10,000, as one stdin buffer.
-fn input(count: u64) -> Vec<u8> {
+fn input(count: u64) -> Arc<[u8]> {
     let mut buf = Vec::with_capacity(count as usize * 190);
     for n in 0..count {
         buf.extend_from_slice(record(n).as_bytes());
@@ -129,7 +129,7 @@ fn input(count: u64) -> Vec<u8> {
             );
         }
     }
-    buf
+    buf.into()
 }
 
 fn config(base_url: &str, workers: u64) -> Config {
@@ -139,11 +139,12 @@ fn config(base_url: &str, workers: u64) -> Config {
     .expect("bench config")
 }
 
-fn run_sync(config: &Config, input: &[u8], opts: RunOptions) -> (Summary, Duration) {
+fn run_sync(config: &Config, input: &Arc<[u8]>, opts: RunOptions) -> (Summary, Duration) {
     let catalog = Catalog::parse(CATALOG).expect("bench catalog");
     let out = Arc::new(Output::new(Box::new(io::sink())));
     let started = Instant::now();
-    let summary = write::run(config, &catalog, Cursor::new(input), out, opts).expect("bench sync");
+    let summary =
+        write::run(config, &catalog, Cursor::new(input.clone()), out, opts).expect("bench sync");
     (summary, started.elapsed())
 }
 

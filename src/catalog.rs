@@ -6,7 +6,6 @@
 //! own key (`[["id"]]`, composite keys) is not the email and is ignored:
 //! HubSpot matches contacts by email whatever the source deduplicates by.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -40,10 +39,11 @@ pub struct Stream {
     pub email_field: Vec<String>,
 }
 
-/// The streams of a configured catalog, keyed by (namespace, name).
+/// The streams of a configured catalog, by (namespace, name); a catalog
+/// has a handful, so a list is searched without hashing or allocating.
 #[derive(Debug, Clone)]
 pub struct Catalog {
-    streams: HashMap<(Option<String>, String), Stream>,
+    streams: Vec<((Option<String>, String), Stream)>,
 }
 
 impl Catalog {
@@ -57,7 +57,7 @@ impl Catalog {
     /// Parses a configured catalog's JSON text.
     pub fn parse(text: &str) -> Result<Catalog> {
         let raw: RawCatalog = serde_json::from_str(text)?;
-        let mut streams = HashMap::new();
+        let mut streams: Vec<((Option<String>, String), Stream)> = Vec::new();
         for (i, s) in raw.streams.into_iter().enumerate() {
             let mode = s.destination_sync_mode.as_deref().unwrap_or("append_dedup");
             match mode {
@@ -79,7 +79,10 @@ impl Catalog {
                 }
                 _ => vec!["email".to_string()],
             };
-            streams.insert((s.stream.namespace, s.stream.name), Stream { email_field });
+            let key = (s.stream.namespace, s.stream.name);
+            // A stream listed twice: the last entry wins.
+            streams.retain(|(k, _)| *k != key);
+            streams.push((key, Stream { email_field }));
         }
         if streams.is_empty() {
             bail!("/streams: the catalog has no stream to write");
@@ -91,10 +94,11 @@ impl Catalog {
     /// stream of that name when only one has it; otherwise the namespace
     /// must be the catalog's.
     pub fn stream(&self, name: &str, namespace: Option<&str>) -> Option<&Stream> {
-        if let Some(s) = self
+        let exact = self
             .streams
-            .get(&(namespace.map(str::to_string), name.to_string()))
-        {
+            .iter()
+            .find(|((ns, n), _)| n == name && ns.as_deref() == namespace);
+        if let Some((_, s)) = exact {
             return Some(s);
         }
         if namespace.is_some() {

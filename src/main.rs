@@ -117,7 +117,7 @@ fn run(command: Command, out: &Arc<Output>) -> Result<(), HubSpotError> {
         } => {
             let config = Config::load(&config).map_err(config_error)?;
             let catalog = Catalog::load(&catalog).map_err(config_error)?;
-            let stdin = BufReader::with_capacity(1 << 16, io::stdin().lock());
+            let stdin = BufReader::with_capacity(1 << 16, io::stdin());
             let options = write::RunOptions {
                 progress: progress_mode(progress, no_progress),
                 ..write::RunOptions::default()

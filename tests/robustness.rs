@@ -67,14 +67,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_reader_survives_any_bytes(input in prop::collection::vec(any::<u8>(), 0..2048), limit in 1usize..512) {
-        let mut reader = Reader::with_limit(Cursor::new(&input), limit);
+    fn the_reader_survives_any_bytes(input in prop::collection::vec(any::<u8>(), 0..2048), limit in 1usize..512, chunk in 1usize..1024) {
+        let mut reader = Reader::with_sizes(Cursor::new(&input), limit, chunk);
         let mut last = 0;
-        while let Some((n, line)) = reader.next_line().unwrap() {
-            prop_assert_eq!(n, last + 1);
-            last = n;
-            if let Line::Bad(why) = line {
-                prop_assert!(!why.is_empty());
+        while let Some(c) = reader.next_chunk().unwrap() {
+            for (n, range) in c.lines() {
+                prop_assert_eq!(n, last + 1);
+                last = n;
+                if let Line::Bad(why) = c.decode(range) {
+                    prop_assert!(!why.is_empty());
+                }
             }
         }
         let expected = input.split(|&b| b == b'\n').count() as u64 - u64::from(input.last() == Some(&b'\n') || input.is_empty());
@@ -85,8 +87,10 @@ proptest! {
     fn the_reader_survives_any_json_in_the_envelope(data in json_value(), kind in prop_oneof![Just("RECORD"), Just("STATE"), Just("LOG"), Just("X")]) {
         let line = json!({"type": kind, "record": {"stream": "contacts", "data": data.clone()}, "state": data}).to_string();
         let mut reader = Reader::new(Cursor::new(line.into_bytes()));
-        let (n, _) = reader.next_line().unwrap().unwrap();
-        prop_assert_eq!(n, 1);
+        let c = reader.next_chunk().unwrap().unwrap();
+        let lines: Vec<_> = c.lines().map(|(n, range)| (n, format!("{:?}", c.decode(range)))).collect();
+        prop_assert_eq!(lines.len(), 1);
+        prop_assert_eq!(lines[0].0, 1);
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod batcher;
 pub mod checkpoint;
+pub mod decode;
 pub mod mapping;
 pub mod progress;
 pub mod reader;
@@ -17,18 +18,19 @@ pub mod shard;
 use std::collections::HashSet;
 use std::io::BufRead;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use crate::catalog::Catalog;
 use crate::config::{Config, UnknownProperties};
-use crate::hubspot::errors::{truncate, HubSpotError, RejectReason};
+use crate::hubspot::errors::HubSpotError;
 use crate::hubspot::governor::Governor;
 use crate::hubspot::properties::{self, Properties};
 use crate::hubspot::Client;
 use crate::protocol::{FailureType, Output};
 use batcher::Origin;
-use mapping::Mapper;
-use reader::{Line, Reader};
+use decode::{Decoder, Item, Next, Record, Rules};
+use reader::Chunk;
 use rejects::Rejects;
 use shard::{Shards, Shared, Timing};
 
@@ -58,6 +60,8 @@ pub struct RunOptions {
     /// Show the progress line on stderr: `Some(true)` redraws in place (a
     /// terminal), `Some(false)` prints a line every ten seconds.
     pub progress: Option<bool>,
+    /// Decoder threads (default: one per core, at most four).
+    pub decoders: Option<usize>,
     /// Benchmark only: batch writes are acknowledged without a network call
     /// (reads such as the property definitions still go to `base_url`).
     pub null_sink: bool,
@@ -67,7 +71,7 @@ pub struct RunOptions {
 pub fn run(
     config: &Config,
     catalog: &Catalog,
-    input: impl BufRead,
+    input: impl BufRead + Send + 'static,
     out: Arc<Output>,
     opts: RunOptions,
 ) -> Result<Summary, HubSpotError> {
@@ -78,7 +82,7 @@ pub fn run(
     if opts.null_sink {
         client = client.with_null_sink();
     }
-    let mut props = Properties::fetch(&client)?;
+    let props = Properties::fetch(&client)?;
     if let Some(stage) = &config.lifecycle_stage {
         check_stage(&props, stage)?;
     }
@@ -102,135 +106,61 @@ pub fn run(
     let progress = opts
         .progress
         .map(|terminal| progress::Progress::start(shared.clone(), terminal));
-    let mut reader = Reader::new(input);
-    let mut records_read = 0u64;
-    let mut dropped_fields: HashSet<String> = HashSet::new();
-    let mut create_tried: HashSet<String> = HashSet::new();
+    let rules = Arc::new(Rules {
+        config: config.clone(),
+        catalog: catalog.clone(),
+        properties: RwLock::new(Arc::new(props)),
+        keep_data,
+    });
+    let mut decoder = Decoder::start(
+        input,
+        rules.clone(),
+        opts.decoders.unwrap_or_else(decode::default_threads),
+    );
+    let mut input = Input {
+        config,
+        rules: &rules,
+        shared: &shared,
+        out: &out,
+        records_read: 0,
+        dropped_fields: HashSet::new(),
+        create_tried: HashSet::new(),
+    };
     let mut fatal: Option<HubSpotError> = None;
-    'read: loop {
-        if shared.failed() {
-            break;
-        }
-        if reader.will_wait() {
-            // Records held for routing go to their workers before stdin
-            // may block, so a pause in the input never strands them.
-            shards.flush();
-        }
-        let (line_no, line) = match reader.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
-            Err(e) => {
-                fatal = Some(HubSpotError::new(
-                    FailureType::System,
-                    format!("reading stdin failed: {e}"),
-                ));
+    'read: while !shared.failed() {
+        let decoded = match decoder.try_next() {
+            Next::Chunk(d) => d,
+            Next::NotYet => {
+                // Records held for routing go to their workers before the
+                // input is waited for, so a pause never strands them.
+                shards.flush();
+                match decoder.next_within(Duration::from_millis(100)) {
+                    Next::Chunk(d) => d,
+                    Next::NotYet => continue,
+                    Next::End => break,
+                    Next::Failed(e) => {
+                        fatal = Some(HubSpotError::new(FailureType::System, e));
+                        break;
+                    }
+                }
+            }
+            Next::End => break,
+            Next::Failed(e) => {
+                fatal = Some(HubSpotError::new(FailureType::System, e));
                 break;
             }
         };
-        match line {
-            Line::Record {
-                stream,
-                namespace,
-                data,
-            } => {
-                records_read += 1;
-                if records_read.is_multiple_of(1024) {
-                    if let Some(p) = &progress {
-                        p.set_read(records_read);
-                    }
-                }
-                let Some(s) = catalog.stream(&stream, namespace.as_deref()) else {
-                    let name = match &namespace {
-                        Some(ns) => format!("{}.{}", truncate(ns, 80), truncate(&stream, 80)),
-                        None => truncate(&stream, 80),
-                    };
-                    let problem = format!(
-                        "RECORD for stream `{name}`, which is not in the configured catalog"
-                    );
-                    if config.strict_input {
-                        fatal = Some(HubSpotError::new(
-                            FailureType::Config,
-                            format!("input line {line_no}: {problem}"),
-                        ));
-                        break;
-                    }
-                    shared.rejects.bad_line(line_no, &problem, &out);
-                    continue;
-                };
-                let mut mapped = Mapper::new(config, &props, &s.email_field).map(&data);
-                if config.unknown_properties == UnknownProperties::Create
-                    && !mapped.dropped.is_empty()
-                {
-                    let mut created_any = false;
-                    for name in &mapped.dropped {
-                        if create_tried.insert(name.clone()) && valid_property_name(name) {
-                            let prop = match properties::create_text_property(&shared.client, name)
-                            {
-                                Ok(p) => p,
-                                Err(e) => {
-                                    // Stop reading; what is already routed still lands.
-                                    fatal = Some(e);
-                                    break 'read;
-                                }
-                            };
-                            out.log(
-                                "INFO",
-                                format!(
-                                    "created custom contact property `{name}` (single-line text)"
-                                ),
-                            );
-                            props.insert(prop);
-                            created_any = true;
-                        }
-                    }
-                    if created_any {
-                        mapped = Mapper::new(config, &props, &s.email_field).map(&data);
-                    }
-                }
-                for name in mapped.dropped {
-                    if dropped_fields.insert(name.clone()) {
-                        out.log("WARN", format!("record field `{name}` is not a HubSpot contact property: dropped from every record (set `unknown_properties` to reject or create, or map it with `property_mapping`)"));
-                    }
-                }
-                let window = shared.checkpoint.record();
-                match mapped.result {
-                    Ok(write) => {
-                        let origin = Origin {
-                            window,
-                            line: line_no,
-                            data: keep_data.then(|| data.to_map()),
-                        };
-                        shards.route(write, origin);
-                    }
-                    Err(reason) => {
-                        // Shown (masked) in the log only when there is one.
-                        let email = mapping::string_at(&data, &s.email_field)
-                            .filter(|_| reason != RejectReason::NoEmail);
-                        let kept = keep_data.then(|| data.to_map());
-                        shared
-                            .rejects
-                            .record(line_no, email, kept.as_ref(), &reason, &out);
-                        shared.checkpoint.settle(window, false, &out);
-                    }
-                }
-            }
-            Line::State(state) => {
-                shards.flush();
-                shared.checkpoint.state(state, &out);
-            }
-            Line::Ignored => {}
-            Line::Bad(problem) => {
-                if config.strict_input {
-                    fatal = Some(HubSpotError::new(
-                        FailureType::Config,
-                        format!("input line {line_no}: {problem} (strict_input is on)"),
-                    ));
-                    break;
-                }
-                shared.rejects.bad_line(line_no, &problem, &out);
+        for item in decoded.items {
+            if let Err(e) = input.take(item, &decoded.chunk, &mut shards) {
+                fatal = Some(e);
+                break 'read;
             }
         }
+        if let Some(p) = &progress {
+            p.set_read(input.records_read);
+        }
     }
+    let records_read = input.records_read;
     // A fatal input problem still lets everything read before it land and
     // its states be confirmed: only HubSpot failures stop the checkpoint.
     shards.finish();
@@ -265,6 +195,115 @@ pub fn run(
         ));
     }
     Ok(summary)
+}
+
+/// The sequential end of the input side: each decoded item, in input
+/// order, is counted, checkpointed and routed to its worker, or reported.
+struct Input<'a> {
+    config: &'a Config,
+    rules: &'a Rules,
+    shared: &'a Shared,
+    out: &'a Output,
+    records_read: u64,
+    /// Fields already warned about as dropped.
+    dropped_fields: HashSet<String>,
+    /// Properties `unknown_properties = create` already tried to create.
+    create_tried: HashSet<String>,
+}
+
+impl Input<'_> {
+    /// Takes one item; `Err` stops reading.
+    fn take(&mut self, item: Item, chunk: &Chunk, shards: &mut Shards) -> Result<(), HubSpotError> {
+        let (shared, out) = (self.shared, self.out);
+        let record = match item {
+            Item::Record(r) => r,
+            Item::State { state, .. } => {
+                shards.flush();
+                shared.checkpoint.state(state, out);
+                return Ok(());
+            }
+            Item::UnknownStream { line, problem } => {
+                self.records_read += 1;
+                return self.bad_line(line, &problem, "");
+            }
+            Item::Bad { line, problem } => {
+                return self.bad_line(line, &problem, " (strict_input is on)")
+            }
+        };
+        self.records_read += 1;
+        let record = self.create_properties(record, chunk)?;
+        let Record {
+            line,
+            mapped,
+            email,
+            data,
+            ..
+        } = record;
+        for name in mapped.dropped {
+            if self.dropped_fields.insert(name.clone()) {
+                out.log("WARN", format!("record field `{name}` is not a HubSpot contact property: dropped from every record (set `unknown_properties` to reject or create, or map it with `property_mapping`)"));
+            }
+        }
+        let window = shared.checkpoint.record();
+        match mapped.result {
+            Ok(write) => shards.route(write, Origin { window, line, data }),
+            Err(reason) => {
+                shared
+                    .rejects
+                    .record(line, email.as_deref(), data.as_ref(), &reason, out);
+                shared.checkpoint.settle(window, false, out);
+            }
+        }
+        Ok(())
+    }
+
+    /// A line that is not a usable record: reported, or fatal under `strict_input`.
+    fn bad_line(&self, line: u64, problem: &str, strict_note: &str) -> Result<(), HubSpotError> {
+        if self.config.strict_input {
+            return Err(HubSpotError::new(
+                FailureType::Config,
+                format!("input line {line}: {problem}{strict_note}"),
+            ));
+        }
+        self.shared.rejects.bad_line(line, problem, self.out);
+        Ok(())
+    }
+
+    /// Under `unknown_properties = create`, creates the properties a record
+    /// names that HubSpot lacks, and maps it again with them. Decoders pick
+    /// the new definitions up from their next chunk; a record decoded
+    /// before that is mapped again here.
+    fn create_properties(&mut self, record: Record, chunk: &Chunk) -> Result<Record, HubSpotError> {
+        if self.config.unknown_properties != UnknownProperties::Create
+            || record.mapped.dropped.is_empty()
+        {
+            return Ok(record);
+        }
+        let mut props = self.rules.properties();
+        for name in &record.mapped.dropped {
+            if self.create_tried.insert(name.clone()) && valid_property_name(name) {
+                // An error stops reading; what is already routed still lands.
+                let prop = properties::create_text_property(&self.shared.client, name)?;
+                self.out.log(
+                    "INFO",
+                    format!("created custom contact property `{name}` (single-line text)"),
+                );
+                Arc::make_mut(&mut props).insert(prop);
+                *self
+                    .rules
+                    .properties
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner()) = props.clone();
+            }
+        }
+        if !record.mapped.dropped.iter().any(|n| props.get(n).is_some()) {
+            return Ok(record);
+        }
+        match self.rules.decode(&props, chunk, record.line, record.range) {
+            Some(Item::Record(again)) => Ok(again),
+            _ => unreachable!("a line decoded as a record decodes as one again"),
+        }
+    }
 }
 
 /// The end-of-sync summary line.

@@ -1,4 +1,5 @@
-//! The reader: stdin, line by line, into Airbyte messages. Any byte sequence
+//! The reader: stdin cut into chunks of whole lines, and each line decoded
+//! into an Airbyte message. Any byte sequence
 //! is handled without panicking: invalid UTF-8, lines longer than the limit
 //! (skipped without being held in memory), deep nesting, wrong types. Each
 //! unusable line becomes a [`Line::Bad`] naming the problem, never its
@@ -6,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::io::{self, BufRead};
+use std::ops::Range;
 
 use serde_json::{Map, Value};
 
@@ -30,119 +32,152 @@ pub enum Line<'a> {
     Bad(String),
 }
 
-/// Reads messages from a byte stream.
+/// Bytes of input a chunk holds at most, unless one line is longer (a
+/// line is never split).
+pub const CHUNK_BYTES: usize = 64 * 1024;
+
+/// A run of whole input lines read in one piece, numbered from `first`:
+/// the unit the decode stage hands to its threads.
+#[derive(Debug)]
+pub struct Chunk {
+    first: u64,
+    /// The lines, each ending with a newline except perhaps the input's last.
+    bytes: Vec<u8>,
+    max_line: usize,
+    /// The chunk is one line longer than `max_line`, skipped unread.
+    too_long: bool,
+}
+
+impl Chunk {
+    /// Each line's number and its byte range in the chunk.
+    pub fn lines(&self) -> impl Iterator<Item = (u64, Range<usize>)> + '_ {
+        let mut start = 0;
+        let mut n = self.first;
+        // A skipped line has no bytes, only its number.
+        let too_long = self.too_long.then_some((self.first, 0..0));
+        let lines = std::iter::from_fn(move || {
+            if start >= self.bytes.len() {
+                return None;
+            }
+            let end =
+                memchr::memchr(b'\n', &self.bytes[start..]).map_or(self.bytes.len(), |i| start + i);
+            let line = (n, start..end);
+            start = end + 1;
+            n += 1;
+            Some(line)
+        });
+        too_long.into_iter().chain(lines)
+    }
+
+    /// The line at `range` (from [`Chunk::lines`]), decoded.
+    pub fn decode(&self, range: Range<usize>) -> Line<'_> {
+        if self.too_long || range.len() > self.max_line {
+            return Line::Bad(format!("line longer than {} bytes", self.max_line));
+        }
+        parse(&self.bytes[range])
+    }
+}
+
+/// Cuts a byte stream into chunks of whole lines. Memory stays bounded
+/// whatever the input: a line longer than the limit is skipped without
+/// being held.
 pub struct Reader<R> {
     input: R,
+    /// Lines handed on so far.
     line_no: u64,
-    buf: Vec<u8>,
     max_line: usize,
-    /// The input's buffer was used up by the last line: the next one starts
-    /// with a read of the source, which may wait.
-    drained: bool,
-    /// Bytes of the input's buffer the last line still borrows; consumed
-    /// when the next line is asked for.
-    unconsumed: usize,
+    chunk_bytes: usize,
 }
 
 impl<R: BufRead> Reader<R> {
     pub fn new(input: R) -> Reader<R> {
-        Reader::with_limit(input, MAX_LINE)
+        Reader::with_sizes(input, MAX_LINE, CHUNK_BYTES)
     }
 
-    pub fn with_limit(input: R, max_line: usize) -> Reader<R> {
+    pub fn with_sizes(input: R, max_line: usize, chunk_bytes: usize) -> Reader<R> {
         Reader {
             input,
             line_no: 0,
-            buf: Vec::new(),
             max_line,
-            drained: true,
-            unconsumed: 0,
+            chunk_bytes: chunk_bytes.max(1),
         }
     }
 
-    /// Whether the next [`Reader::next_line`] starts by reading the source,
-    /// and so may wait for input: the caller hands on what it holds first.
-    pub fn will_wait(&self) -> bool {
-        self.drained
-    }
-
-    /// The next line and its 1-based number; `None` at end of input.
-    pub fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
-        self.input.consume(std::mem::take(&mut self.unconsumed));
-        // The common case: the whole line is in the input's buffer, and is
-        // parsed there without a copy.
-        let end = loop {
-            match self.input.fill_buf() {
-                Ok([]) => return Ok(None),
-                Ok(chunk) => {
-                    break memchr(chunk)
-                        .filter(|&i| i <= self.max_line)
-                        .map(|i| (i, i + 1 == chunk.len()))
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        };
-        if let Some((i, drained)) = end {
-            self.line_no += 1;
-            self.drained = drained;
-            self.unconsumed = i + 1;
-            // The buffer is filled: this returns it again without reading.
-            let chunk = self.input.fill_buf()?;
-            return Ok(Some((self.line_no, parse(&chunk[..i]))));
-        }
-        // A line running past the buffer is gathered in `buf`.
-        if self.buf.capacity() > 1024 * 1024 {
-            self.buf = Vec::new(); // don't keep a huge buffer for small lines
-        } else {
-            self.buf.clear();
-        }
-        let mut too_long = false;
-        let mut saw_any = false;
+    /// The next chunk: the whole lines the input has ready, at most about
+    /// `chunk_bytes` of them; `None` at the end of the input. It waits for
+    /// input only until it has one whole line.
+    pub fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        // The start of a line not ended yet, and whether it is over the limit.
+        let mut carry: Vec<u8> = Vec::new();
+        let mut skipping = false;
         loop {
-            let chunk = match self.input.fill_buf() {
-                Ok(c) => c,
+            let avail = match self.input.fill_buf() {
+                Ok(b) => b,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            if chunk.is_empty() {
-                break;
-            }
-            saw_any = true;
-            let (part, done) = match memchr(chunk) {
-                Some(i) => (&chunk[..i], i + 1),
-                None => (chunk, chunk.len()),
-            };
-            if !too_long {
-                if self.buf.len() + part.len() > self.max_line {
-                    too_long = true;
-                    self.buf = Vec::new();
+            if avail.is_empty() {
+                // The input's last line has no newline.
+                return Ok(if skipping {
+                    Some(self.too_long())
+                } else if carry.is_empty() {
+                    None
                 } else {
-                    self.buf.extend_from_slice(part);
+                    Some(self.chunk(carry))
+                });
+            }
+            if skipping {
+                match memchr::memchr(b'\n', avail) {
+                    Some(i) => {
+                        self.input.consume(i + 1);
+                        return Ok(Some(self.too_long()));
+                    }
+                    None => {
+                        let n = avail.len();
+                        self.input.consume(n);
+                        continue;
+                    }
                 }
             }
-            let ended = done > part.len();
-            self.drained = done == chunk.len();
-            self.input.consume(done);
-            if ended {
-                break;
+            let window = &avail[..avail.len().min(self.chunk_bytes)];
+            if let Some(i) = memchr::memrchr(b'\n', window) {
+                carry.extend_from_slice(&window[..=i]);
+                self.input.consume(i + 1);
+                return Ok(Some(self.chunk(carry)));
             }
+            // No line ends in the window: it all belongs to one line.
+            let n = window.len();
+            if carry.len() + n > self.max_line {
+                skipping = true;
+                carry = Vec::new();
+            } else {
+                carry.extend_from_slice(window);
+            }
+            self.input.consume(n);
         }
-        if !saw_any {
-            return Ok(None);
-        }
-        self.line_no += 1;
-        let line = if too_long {
-            Line::Bad(format!("line longer than {} bytes", self.max_line))
-        } else {
-            parse(&self.buf)
-        };
-        Ok(Some((self.line_no, line)))
     }
-}
 
-fn memchr(b: &[u8]) -> Option<usize> {
-    memchr::memchr(b'\n', b)
+    fn chunk(&mut self, bytes: Vec<u8>) -> Chunk {
+        let first = self.line_no + 1;
+        let ended = memchr::memchr_iter(b'\n', &bytes).count() as u64;
+        self.line_no += ended + u64::from(bytes.last() != Some(&b'\n'));
+        Chunk {
+            first,
+            bytes,
+            max_line: self.max_line,
+            too_long: false,
+        }
+    }
+
+    fn too_long(&mut self) -> Chunk {
+        self.line_no += 1;
+        Chunk {
+            first: self.line_no,
+            bytes: Vec::new(),
+            max_line: self.max_line,
+            too_long: true,
+        }
+    }
 }
 
 /// Decodes one line.
@@ -225,13 +260,29 @@ fn describe(e: &serde_json::Error) -> String {
 mod tests {
     use super::*;
 
-    fn lines(input: &[u8], limit: usize) -> Vec<(u64, String)> {
-        let mut r = Reader::with_limit(input, limit);
+    /// Every line as (number, decoded), read in chunks of at most `chunk` bytes.
+    fn read_all(input: impl BufRead, limit: usize, chunk: usize) -> Vec<(u64, String)> {
+        let mut r = Reader::with_sizes(input, limit, chunk);
         let mut out = Vec::new();
-        while let Some((n, l)) = r.next_line().unwrap() {
-            out.push((n, format!("{l:?}")));
+        while let Some(c) = r.next_chunk().unwrap() {
+            for (n, range) in c.lines() {
+                out.push((n, format!("{:?}", c.decode(range))));
+            }
         }
         out
+    }
+
+    fn lines(input: &[u8], limit: usize) -> Vec<(u64, String)> {
+        let whole = read_all(input, limit, CHUNK_BYTES);
+        // Any chunk size reads the same lines.
+        for chunk in [1, 7, 100] {
+            assert_eq!(
+                read_all(input, limit, chunk),
+                whole,
+                "chunks of {chunk} bytes"
+            );
+        }
+        whole
     }
 
     #[test]
@@ -279,11 +330,14 @@ mod tests {
     #[test]
     fn lines_longer_than_the_input_buffer_are_gathered() {
         let text = "{\"type\":\"STATE\",\"state\":{\"n\":1}}\n\n{\"type\":\"RECORD\",\"record\":{\"stream\":\"c\",\"data\":{\"email\":\"a@b.co\"}}}";
-        let mut r = Reader::new(io::BufReader::with_capacity(7, text.as_bytes()));
-        let mut got = Vec::new();
-        while let Some((n, l)) = r.next_line().unwrap() {
-            got.push(format!("{n} {l:?}"));
-        }
+        let got: Vec<String> = read_all(
+            io::BufReader::with_capacity(7, text.as_bytes()),
+            MAX_LINE,
+            CHUNK_BYTES,
+        )
+        .into_iter()
+        .map(|(n, l)| format!("{n} {l}"))
+        .collect();
         assert_eq!(got.len(), 3, "{got:?}");
         assert!(got[0].starts_with("1 State"), "{got:?}");
         assert!(got[1].starts_with("2 Ignored"), "{got:?}");
