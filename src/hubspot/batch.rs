@@ -513,41 +513,6 @@ pub fn existing_id(message: &str) -> Option<String> {
 
 /// Serialises the inputs of `group` with their batch index as trace id.
 fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct In<'a> {
-        id: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        id_property: Option<&'static str>,
-        properties: &'a PropertyValues,
-        object_write_trace_id: TraceId,
-    }
-    /// The index as a JSON string, written without a temporary `String`.
-    struct TraceId(usize);
-    impl Serialize for TraceId {
-        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            s.collect_str(&self.0)
-        }
-    }
-    #[derive(Serialize)]
-    struct Body<'a> {
-        inputs: Vec<In<'a>>,
-    }
-    let id_property = match mode {
-        Mode::UpsertByEmail => Some("email"),
-        Mode::UpdateById => None,
-    };
-    let body = Body {
-        inputs: group
-            .iter()
-            .map(|&i| In {
-                id: &inputs[i].id,
-                id_property,
-                properties: &inputs[i].properties,
-                object_write_trace_id: TraceId(i),
-            })
-            .collect(),
-    };
     // Sized once: the properties' text plus JSON punctuation and keys.
     let size: usize = group
         .iter()
@@ -558,10 +523,115 @@ fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
         })
         .sum();
     let mut out = Vec::with_capacity(size + 16);
-    match serde_json::to_writer(&mut out, &body) {
-        Ok(()) => out,
-        Err(_) => Vec::new(),
+    out.extend_from_slice(b"{\"inputs\":[");
+    for (n, &i) in group.iter().enumerate() {
+        let input = &inputs[i];
+        if n > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"id\":");
+        json_string(&mut out, &input.id);
+        if mode == Mode::UpsertByEmail {
+            out.extend_from_slice(b",\"idProperty\":\"email\"");
+        }
+        out.extend_from_slice(b",\"properties\":{");
+        for (k, (name, value)) in input.properties.iter().enumerate() {
+            if k > 0 {
+                out.push(b',');
+            }
+            json_string(&mut out, name);
+            out.push(b':');
+            json_string(&mut out, value);
+        }
+        // The input's index, as a string: HubSpot echoes it in errors.
+        out.extend_from_slice(b"},\"objectWriteTraceId\":\"");
+        decimal(&mut out, i);
+        out.extend_from_slice(b"\"}");
     }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+/// Writes `s` as a JSON string. Text copied from JSON input has nothing to
+/// escape, so runs without a special byte are copied whole.
+fn json_string(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    if !needs_escape(bytes) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x08 => b'b',
+            0x0c => b'f',
+            0..=0x1f => 0,
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if short == 0 {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 15) as usize],
+            ]);
+        } else {
+            out.extend_from_slice(&[b'\\', short]);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Whether any byte is a quote, a backslash or a control character,
+/// eight bytes at a time.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `w` is zero / below 0x20: exact as a yes-or-no for the word.
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
+    let special = |w: u64| {
+        w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0
+            || zero(w ^ (ONES * b'"' as u64))
+            || zero(w ^ (ONES * b'\\' as u64))
+    };
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        if special(u64::from_le_bytes(word.try_into().expect("eight bytes"))) {
+            return true;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Writes `n` in decimal.
+fn decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 #[cfg(test)]
@@ -591,6 +661,51 @@ mod tests {
                 {"id": "a@x.io", "idProperty": "email", "properties": {"firstname": "A"}, "objectWriteTraceId": "0"}
             ]})
         );
+    }
+
+    #[test]
+    fn encode_escapes_every_string_json_needs_escaped() {
+        let mut tricky: String = (0u8..0x80).map(char::from).collect();
+        tricky.push_str("é漢字🙂\u{2028}\"\\end");
+        let inputs = vec![
+            input(
+                &tricky,
+                &[(tricky.as_str(), tricky.as_str()), ("plain", "text")],
+            ),
+            input("", &[("empty", "")]),
+        ];
+        let group: Vec<usize> = (0..12).map(|n| n % 2).collect();
+        let v: Value = serde_json::from_slice(&encode(Mode::UpdateById, &inputs, &group)).unwrap();
+        let first = &v["inputs"][0];
+        assert_eq!(first["id"], tricky.as_str());
+        assert_eq!(first["properties"][tricky.as_str()], tricky.as_str());
+        assert_eq!(first["properties"]["plain"], "text");
+        assert!(first.get("idProperty").is_none());
+        assert_eq!(v["inputs"][11]["objectWriteTraceId"], "1");
+        assert_eq!(v["inputs"][10]["objectWriteTraceId"], "0");
+        assert_eq!(v["inputs"][11]["properties"]["empty"], "");
+        let mut text = Vec::new();
+        for n in [0, 7, 10, 99, 12345, usize::MAX] {
+            text.clear();
+            decimal(&mut text, n);
+            assert_eq!(text, n.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn needs_escape_finds_every_special_byte_at_every_position() {
+        for len in 0..20 {
+            let clean = vec![b'a'; len];
+            assert!(!needs_escape(&clean));
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut text = clean.clone();
+                    text[at] = b;
+                    let want = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_escape(&text), want, "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
     }
 
     #[test]

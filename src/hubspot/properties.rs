@@ -2,7 +2,7 @@
 //! what each property accepts, which are writable, and the lifecycle stage
 //! order.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use serde_json::{json, Value};
 
@@ -39,7 +39,9 @@ pub struct Property {
 /// The contacts object's property definitions.
 #[derive(Debug, Clone, Default)]
 pub struct Properties {
-    by_name: HashMap<String, Property>,
+    /// Every field of every record is looked up here: a fast hash (the
+    /// names are HubSpot's, not attacker-chosen).
+    by_name: FxHashMap<String, Property>,
 }
 
 impl Properties {
@@ -56,7 +58,7 @@ impl Properties {
 
     /// Builds the definitions from a `GET /crm/v3/properties/contacts` body.
     pub fn from_json(body: &Value) -> Properties {
-        let mut by_name = HashMap::new();
+        let mut by_name = FxHashMap::default();
         for p in body
             .get("results")
             .and_then(Value::as_array)

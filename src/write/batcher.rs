@@ -3,7 +3,6 @@
 //! equals applying both records in input order. Nothing is remembered beyond
 //! the open batch, so memory stays bounded however long the input.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -16,6 +15,10 @@ pub const MAX_BATCH: usize = 100;
 /// Records one open batch may hold, merged ones included: a stream of
 /// rewrites of a few emails still gets flushed, and memory stays bounded.
 pub const MAX_RECORDS: usize = 10 * MAX_BATCH;
+
+/// Slots of the email table: more than twice `MAX_BATCH`, indexes fit a byte.
+const SLOTS: usize = 256;
+const _: () = assert!(MAX_BATCH * 2 < SLOTS && SLOTS <= 256);
 
 /// Where a record came from: its state window, its input line and (only
 /// when a rejected-records file is configured) its data.
@@ -48,7 +51,11 @@ pub enum StageMerge {
 /// The open batch of one worker.
 pub struct OpenBatch {
     entries: Vec<Entry>,
-    by_email: HashMap<String, usize>,
+    /// Each entry's email hash.
+    keys: Vec<u64>,
+    /// Finds an email's entry without a map or a copy of the email: an
+    /// open-addressing table of entry index + 1 (0: free), by email hash.
+    slots: [u8; SLOTS],
     records: usize,
     opened: Option<Instant>,
     merge: StageMerge,
@@ -58,7 +65,8 @@ impl OpenBatch {
     pub fn new(merge: StageMerge) -> OpenBatch {
         OpenBatch {
             entries: Vec::with_capacity(MAX_BATCH),
-            by_email: HashMap::with_capacity(MAX_BATCH),
+            keys: Vec::with_capacity(MAX_BATCH),
+            slots: [0; SLOTS],
             records: 0,
             opened: None,
             merge,
@@ -68,16 +76,25 @@ impl OpenBatch {
     /// Adds a record, merging it into an entry for the same email.
     pub fn push(&mut self, write: ContactWrite, origin: Origin) {
         self.records += 1;
-        if let Some(&i) = self.by_email.get(&write.email) {
+        let key = email_hash(&write.email);
+        let mut slot = key as usize % SLOTS;
+        while let Some(i) = (self.slots[slot] as usize).checked_sub(1) {
+            if self.keys[i] == key && self.entries[i].write.email == write.email {
+                break;
+            }
+            slot = (slot + 1) % SLOTS;
+        }
+        if let Some(i) = (self.slots[slot] as usize).checked_sub(1) {
             let entry = &mut self.entries[i];
             merge_properties(&mut entry.write.properties, write.properties);
             entry.write.stage = merge_stage(&self.merge, entry.write.stage.take(), write.stage);
             entry.origins.push(origin);
             return;
         }
+        assert!(self.entries.len() < MAX_BATCH, "push on a full batch");
         self.opened.get_or_insert_with(Instant::now);
-        self.by_email
-            .insert(write.email.clone(), self.entries.len());
+        self.keys.push(key);
+        self.slots[slot] = self.keys.len() as u8;
         self.entries.push(Entry {
             write,
             origins: vec![origin],
@@ -103,11 +120,22 @@ impl OpenBatch {
 
     /// Takes the entries out, leaving an empty batch.
     pub fn take(&mut self) -> Vec<Entry> {
-        self.by_email.clear();
+        self.keys.clear();
+        self.slots = [0; SLOTS];
         self.records = 0;
         self.opened = None;
         std::mem::replace(&mut self.entries, Vec::with_capacity(MAX_BATCH))
     }
+}
+
+/// FNV-1a of an email: cheap, and the same in every run (routing uses it too).
+pub fn email_hash(email: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in email.as_bytes() {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 /// Later values win; new names are added.
@@ -225,6 +253,37 @@ mod tests {
         assert!(!b.is_full());
         b.push(write("new@x.io", &[], None), origin(101));
         assert!(b.is_full());
+    }
+
+    #[test]
+    fn every_email_finds_its_own_entry_after_reuse() {
+        let mut b = OpenBatch::new(StageMerge::Last);
+        for round in 0..3 {
+            for i in 0..MAX_BATCH - 1 {
+                let n = (round * 7 + i).to_string();
+                b.push(
+                    write(&format!("{i}@x.io"), &[("n", &n)], None),
+                    origin(i as u64),
+                );
+            }
+            for i in 0..MAX_BATCH - 1 {
+                b.push(
+                    write(&format!("{i}@x.io"), &[("m", "2")], None),
+                    origin(i as u64),
+                );
+            }
+            let entries = b.take();
+            assert_eq!(entries.len(), MAX_BATCH - 1);
+            for (i, e) in entries.iter().enumerate() {
+                assert_eq!(e.write.email, format!("{i}@x.io"));
+                assert_eq!(
+                    e.write.properties.get("n"),
+                    Some((round * 7 + i).to_string().as_str())
+                );
+                assert_eq!(e.write.properties.get("m"), Some("2"));
+                assert_eq!(e.origins.len(), 2);
+            }
+        }
     }
 
     #[test]

@@ -268,21 +268,19 @@ mod tests {
         let mut out = Vec::new();
         loop {
             match d.next_within(Duration::from_secs(10)) {
-                Next::Chunk(c) => out.extend(c.items.into_iter().map(|i| {
-                    match i {
-                        Item::Record(r) => (
-                            r.line,
-                            format!(
+                Next::Chunk(c) => out.extend(c.items.into_iter().map(|i| match i {
+                    Item::Record(r) => (
+                        r.line,
+                        format!(
                                 "{:?}",
                                 r.mapped
                                     .result
                                     .map(|w| w.properties.get("n").map(str::to_string))
                             ),
-                        ),
-                        Item::State { line, .. } => (line, "state".into()),
-                        Item::UnknownStream { line, .. } => (line, "unknown stream".into()),
-                        Item::Bad { line, .. } => (line, "bad".into()),
-                    }
+                    ),
+                    Item::State { line, .. } => (line, "state".into()),
+                    Item::UnknownStream { line, .. } => (line, "unknown stream".into()),
+                    Item::Bad { line, .. } => (line, "bad".into()),
                 })),
                 Next::NotYet => panic!("decoder stalled"),
                 Next::End => return out,

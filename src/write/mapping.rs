@@ -255,17 +255,26 @@ fn lower(s: &str) -> String {
 /// A cheap local syntax check; HubSpot's own check (TLDs…) is stricter and
 /// caught by the batch layer.
 pub fn plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else {
+    let bytes = email.as_bytes();
+    // The domain follows the last `@`.
+    let Some(at) = memchr::memrchr(b'@', bytes) else {
         return false;
     };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains("..")
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !domain.contains('@')
-        && email.len() <= 254
+    let domain = &bytes[at + 1..];
+    let clean = if email.is_ascii() {
+        !bytes
+            .iter()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    } else {
+        !email.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    at > 0
+        && bytes.len() <= 254
+        && domain.contains(&b'.')
+        && domain.first() != Some(&b'.')
+        && domain.last() != Some(&b'.')
+        && !domain.windows(2).any(|w| w == b"..")
+        && clean
 }
 
 /// Renders a JSON value in the format `prop` accepts.
@@ -472,6 +481,35 @@ fn datetime(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plausible_emails() {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@mail.example.com",
+            "a@b@c.co",
+            "é@ü.de",
+        ] {
+            assert!(plausible_email(ok), "{ok}");
+        }
+        let long = format!("{}@b.co", "a".repeat(250));
+        for bad in [
+            "",
+            "ab.co",
+            "@b.co",
+            "a@bco",
+            "a@.b.co",
+            "a@b.co.",
+            "a@b..co",
+            "a b@c.co",
+            "a\t@b.co",
+            "a\u{a0}@b.co",
+            "a@b.c\u{1}o",
+            &long,
+        ] {
+            assert!(!plausible_email(bad), "{bad:?}");
+        }
+    }
     use serde_json::json;
 
     fn props() -> Properties {
