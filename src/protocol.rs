@@ -108,6 +108,22 @@ impl<'a> Fields<'a> {
             .collect()
     }
 
+    /// Fields from an object's (key, value) pairs in input order: put in
+    /// key order, the last of equal keys kept.
+    pub fn from_pairs(mut fields: Vec<(Cow<'a, str>, Field<'a>)>) -> Fields<'a> {
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        // The sort is stable: of equal keys, the later is moved into the
+        // slot of the earlier one, which it replaces.
+        fields.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                std::mem::swap(later, kept);
+            }
+            same
+        });
+        Fields(fields)
+    }
+
     /// Fields of a JSON object value (tests and callers holding a `Map`).
     pub fn from_map(map: &Map<String, Value>) -> Fields<'static> {
         Fields(
@@ -165,12 +181,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
                 while let Some((Key(k), v)) = m.next_entry::<Key<'a>, Field<'a>>()? {
                     fields.push((k, v));
                 }
-                // Key order, the last of equal keys kept.
-                fields.sort_by(|a, b| a.0.cmp(&b.0));
-                fields.reverse();
-                fields.dedup_by(|a, b| a.0 == b.0);
-                fields.reverse();
-                Ok(Fields(fields))
+                Ok(Fields::from_pairs(fields))
             }
         }
         d.deserialize_map(Object(std::marker::PhantomData))

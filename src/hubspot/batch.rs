@@ -553,18 +553,14 @@ fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
 }
 
 /// Writes `s` as a JSON string. Text copied from JSON input has nothing to
-/// escape, so runs without a special byte are copied whole.
+/// escape: it is copied whole.
 fn json_string(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    let bytes = s.as_bytes();
-    if !needs_escape(bytes) {
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
-    }
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut rest = s.as_bytes();
+    while let Some(i) = first_special(rest) {
+        out.extend_from_slice(&rest[..i]);
+        let b = rest[i];
         let short = match b {
             b'"' => b'"',
             b'\\' => b'\\',
@@ -573,10 +569,8 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
             b'\t' => b't',
             0x08 => b'b',
             0x0c => b'f',
-            0..=0x1f => 0,
-            _ => continue,
+            _ => 0,
         };
-        out.extend_from_slice(&bytes[start..i]);
         if short == 0 {
             out.extend_from_slice(&[
                 b'\\',
@@ -589,34 +583,37 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
         } else {
             out.extend_from_slice(&[b'\\', short]);
         }
-        start = i + 1;
+        rest = &rest[i + 1..];
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 
-/// Whether any byte is a quote, a backslash or a control character,
-/// eight bytes at a time.
-fn needs_escape(bytes: &[u8]) -> bool {
+/// The index of the first quote, backslash or control character in `bytes`.
+#[inline]
+fn first_special(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `w` is zero / below 0x20: exact as a yes-or-no for the word.
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
-    let special = |w: u64| {
-        w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0
-            || zero(w ^ (ONES * b'"' as u64))
-            || zero(w ^ (ONES * b'\\' as u64))
-    };
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        if special(u64::from_le_bytes(word.try_into().expect("eight bytes"))) {
-            return true;
+    // Per byte, the high bit is set where a byte is zero / below 0x20 (for
+    // the word as a whole, exact); the bytes of a word with one are then
+    // looked at one by one.
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut i = 0;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        if (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+            | zero(w ^ (ONES * b'"' as u64))
+            | zero(w ^ (ONES * b'\\' as u64))
+            != 0
+        {
+            break;
         }
+        i += 8;
     }
-    words
-        .remainder()
+    bytes[i..]
         .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .map(|at| i + at)
 }
 
 /// Writes `n` in decimal.
@@ -693,16 +690,22 @@ mod tests {
     }
 
     #[test]
-    fn needs_escape_finds_every_special_byte_at_every_position() {
+    fn finds_the_first_special_byte_at_every_position() {
         for len in 0..20 {
             let clean = vec![b'a'; len];
-            assert!(!needs_escape(&clean));
+            assert_eq!(first_special(&clean), None);
             for at in 0..len {
                 for b in 0u8..=255 {
                     let mut text = clean.clone();
                     text[at] = b;
-                    let want = b < 0x20 || b == b'"' || b == b'\\';
-                    assert_eq!(needs_escape(&text), want, "byte {b:#x} at {at} of {len}");
+                    let want = (b < 0x20 || b == b'"' || b == b'\\').then_some(at);
+                    assert_eq!(first_special(&text), want, "byte {b:#x} at {at} of {len}");
+                    // A later special byte doesn't hide an earlier one.
+                    if at + 1 < len {
+                        text[len - 1] = b'"';
+                        let want = want.or(Some(len - 1));
+                        assert_eq!(first_special(&text), want, "byte {b:#x} at {at} of {len}");
+                    }
                 }
             }
         }

@@ -262,9 +262,10 @@ pub fn plausible_email(email: &str) -> bool {
     };
     let domain = &bytes[at + 1..];
     let clean = if email.is_ascii() {
+        // ASCII whitespace and control characters: 0x00-0x20 and DEL.
         !bytes
             .iter()
-            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+            .fold(false, |bad, &b| bad | (b <= 0x20) | (b == 0x7f))
     } else {
         !email.chars().any(|c| c.is_whitespace() || c.is_control())
     };
@@ -273,7 +274,7 @@ pub fn plausible_email(email: &str) -> bool {
         && domain.contains(&b'.')
         && domain.first() != Some(&b'.')
         && domain.last() != Some(&b'.')
-        && !domain.windows(2).any(|w| w == b"..")
+        && !domain.windows(2).any(|w| w[0] == b'.' && w[1] == b'.')
         && clean
 }
 
