@@ -12,6 +12,7 @@ use destination_hubspot::hubspot::properties::Properties;
 use destination_hubspot::protocol::Fields;
 use destination_hubspot::write::mapping::Mapper;
 use destination_hubspot::write::reader::{Line, Reader};
+use destination_hubspot::write::scan;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -91,6 +92,88 @@ proptest! {
         let lines: Vec<_> = c.lines().map(|(n, range)| (n, format!("{:?}", c.decode(range)))).collect();
         prop_assert_eq!(lines.len(), 1);
         prop_assert_eq!(lines[0].0, 1);
+    }
+}
+
+/// How `serde_json` alone reads a line as a record (the reference for the
+/// reader's fast path).
+fn serde_record(line: &str) -> Option<String> {
+    let e: destination_hubspot::protocol::Envelope = serde_json::from_str(line).ok()?;
+    let r = e.record.filter(|_| e.kind == "RECORD")?;
+    Some(format!(
+        "{:?}",
+        Line::Record {
+            stream: r.stream,
+            namespace: r.namespace,
+            data: r.data
+        }
+    ))
+}
+
+/// A RECORD line with its keys in any order, extra envelope fields and odd
+/// spacing; some have escapes (serde_json escapes quotes and control
+/// characters), which the fast path leaves to serde.
+fn record_line() -> impl Strategy<Value = String> {
+    let data = prop::collection::vec(("\\PC{0,6}|email|[a-z]{1,4}", json_value()), 0..6);
+    let namespace = prop_oneof![
+        Just(None),
+        Just(Some(Value::Null)),
+        "\\PC{0,5}".prop_map(|s| Some(Value::String(s)))
+    ];
+    let extra = prop_oneof![Just(None), json_value().prop_map(Some)];
+    let ws = prop_oneof![Just(""), Just(" "), Just("  ")];
+    (data, "\\PC{0,8}", namespace, extra, any::<bool>(), ws).prop_map(
+        |(data, stream, namespace, extra, record_first, ws)| {
+            let fields: Vec<String> = data
+                .iter()
+                .map(|(k, v)| format!("{}{ws}:{ws}{v}", Value::from(k.as_str())))
+                .collect();
+            let mut record = vec![
+                format!("\"data\":{ws}{{{}}}", fields.join(&format!("{ws},{ws}"))),
+                format!("\"stream\":{}", Value::from(stream)),
+                "\"emitted_at\":1700000000000".to_string(),
+            ];
+            if let Some(ns) = namespace {
+                record.insert(1, format!("\"namespace\":{ns}"));
+            }
+            let mut envelope = vec![
+                "\"type\":\"RECORD\"".to_string(),
+                format!("\"record\":{ws}{{{}}}", record.join(",")),
+            ];
+            if let Some(x) = extra {
+                envelope.push(format!("\"x\":{x}"));
+            }
+            if record_first {
+                envelope.reverse();
+            }
+            format!("{{{ws}{}{ws}}}", envelope.join(&format!("{ws},{ws}")))
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The fast path reads every plain record itself, exactly as serde
+    /// does, and never accepts a damaged line differently from serde.
+    #[test]
+    fn the_fast_path_agrees_with_serde(line in record_line(), cut in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        let fast = scan::record(&line).map(|l| format!("{l:?}"));
+        if !line.contains('\\') {
+            prop_assert!(fast.is_some(), "a plain record left the fast path: {}", line);
+        }
+        if fast.is_some() {
+            prop_assert_eq!(fast, serde_record(&line));
+        }
+        // Damaged: one byte replaced, or the line cut short.
+        let mut bytes = line.clone().into_bytes();
+        let at = cut.index(bytes.len());
+        bytes[at] = byte;
+        for damaged in [std::str::from_utf8(&bytes).ok(), line.get(..at)].into_iter().flatten() {
+            if let Some(fast) = scan::record(damaged) {
+                prop_assert_eq!(Some(format!("{fast:?}")), serde_record(damaged), "{}", damaged);
+            }
+        }
     }
 }
 

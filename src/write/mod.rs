@@ -12,6 +12,7 @@ pub mod mapping;
 pub mod progress;
 pub mod reader;
 pub mod rejects;
+pub mod scan;
 pub mod send;
 pub mod shard;
 

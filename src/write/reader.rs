@@ -191,6 +191,9 @@ pub fn parse(bytes: &[u8]) -> Line<'_> {
         Ok(t) => t,
         Err(e) => return Line::Bad(format!("not valid UTF-8 (at byte {})", e.valid_up_to() + 1)),
     };
+    if let Some(line) = super::scan::record(text) {
+        return line;
+    }
     let envelope: Envelope = match serde_json::from_str(text) {
         Ok(e) => e,
         Err(e) => return Line::Bad(describe(&e)),
