@@ -290,7 +290,7 @@ fn cpu_path(n: u64) -> String {
     let parse_rate = records / best_parse.as_secs_f64();
     let mut s = String::new();
     let _ = writeln!(s, "## 3. CPU path (no network)\n");
-    let _ = writeln!(s, "{n} small records (~{} bytes a line), the whole `write` pipeline (reader, mapping, routing, 8 shard workers, batching, request encoding, checkpoints) with batch writes answered locally; best of 3. Against it: `serde_json::from_slice::<Value>` of the same lines on one thread, best of 3.\n", lines.len() as u64 / n);
+    let _ = writeln!(s, "{n} small records (~{} bytes a line), the whole `write` pipeline (reader thread, {} decoder threads parsing and mapping, routing, 8 shard workers, batching, request encoding, checkpoints) with batch writes answered locally; best of 3. Against it: `serde_json::from_slice::<Value>` of the same lines on one thread, best of 3.\n", lines.len() as u64 / n, destination_hubspot::write::decode::default_threads());
     let _ = writeln!(s, "| figure | value | goal |\n|---|---|---|");
     let _ = writeln!(
         s,

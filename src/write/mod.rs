@@ -118,7 +118,7 @@ pub fn run(
         rules.clone(),
         opts.decoders.unwrap_or_else(decode::default_threads),
     );
-    let mut input = Input {
+    let mut sequencer = Sequencer {
         config,
         rules: &rules,
         shared: &shared,
@@ -152,16 +152,16 @@ pub fn run(
             }
         };
         for item in decoded.items {
-            if let Err(e) = input.take(item, &decoded.chunk, &mut shards) {
+            if let Err(e) = sequencer.take(item, &decoded.chunk, &mut shards) {
                 fatal = Some(e);
                 break 'read;
             }
         }
         if let Some(p) = &progress {
-            p.set_read(input.records_read);
+            p.set_read(sequencer.records_read);
         }
     }
-    let records_read = input.records_read;
+    let records_read = sequencer.records_read;
     // A fatal input problem still lets everything read before it land and
     // its states be confirmed: only HubSpot failures stop the checkpoint.
     shards.finish();
@@ -200,7 +200,7 @@ pub fn run(
 
 /// The sequential end of the input side: each decoded item, in input
 /// order, is counted, checkpointed and routed to its worker, or reported.
-struct Input<'a> {
+struct Sequencer<'a> {
     config: &'a Config,
     rules: &'a Rules,
     shared: &'a Shared,
@@ -212,7 +212,7 @@ struct Input<'a> {
     create_tried: HashSet<String>,
 }
 
-impl Input<'_> {
+impl Sequencer<'_> {
     /// Takes one item; `Err` stops reading.
     fn take(&mut self, item: Item, chunk: &Chunk, shards: &mut Shards) -> Result<(), HubSpotError> {
         let (shared, out) = (self.shared, self.out);
