@@ -447,3 +447,63 @@ fn the_token_never_appears_in_any_output_of_a_failing_sync() {
     );
     assert!(!run.stdout.contains("SUPERSECRET") && !run.stderr.contains("SUPERSECRET"));
 }
+
+#[test]
+fn a_fatal_error_ends_the_sync_while_stdin_stays_open() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    // The first batch write meets an expired token; the source keeps its
+    // end of stdin open and sends nothing more.
+    let emu = start(faulty(&["2:expire"], &[]));
+    let s = Scratch::new("f-open-stdin");
+    let config = s.write("config.json", &config(&emu, json!({})).to_string());
+    let catalog = s.write("catalog.json", CATALOG);
+    let mut child = Command::new(BIN)
+        .args(["write", "--config", config.to_str().unwrap()])
+        .args(["--catalog", catalog.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for n in 0..5 {
+        writeln!(
+            stdin,
+            "{}",
+            record(json!({"email": format!("open{n}@example.com")}))
+        )
+        .unwrap();
+    }
+    writeln!(stdin, "{}", state(1)).unwrap();
+    stdin.flush().unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("the sync did not end on its own with stdin open");
+    };
+    drop(stdin);
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    let run = Run::parse(status.code().unwrap_or(-1), stdout, String::new());
+    assert_ne!(run.code, 0);
+    assert!(
+        run.error_message().contains("token"),
+        "{}",
+        run.error_message()
+    );
+    assert!(
+        run.states().is_empty(),
+        "nothing was written: no state may be confirmed"
+    );
+}
