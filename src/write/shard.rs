@@ -341,22 +341,22 @@ fn send_entries(mut entries: Vec<Entry>, shared: &Shared) {
         stages: &shared.stages,
     };
     let result = sender.send(&mut writes);
-    let c = &shared.counters;
     match result {
         Ok(results) => {
             // Committed records are settled per state window, under one lock
-            // per run of equal windows rather than one per record.
+            // per run of equal windows rather than one per record; the shared
+            // counters are added to once per batch.
             let mut run: Option<(u64, u64)> = None;
+            let (mut created_n, mut updated_n, mut written_n) = (0, 0, 0);
             for (entry, written) in entries.iter().zip(results) {
                 match written {
                     Written::Ok { created, .. } => {
                         if created {
-                            c.created.fetch_add(1, Ordering::Relaxed);
+                            created_n += 1;
                         } else {
-                            c.updated.fetch_add(1, Ordering::Relaxed);
+                            updated_n += 1;
                         }
-                        c.records_written
-                            .fetch_add(entry.origins.len() as u64, Ordering::Relaxed);
+                        written_n += entry.origins.len() as u64;
                         for o in &entry.origins {
                             match run.as_mut() {
                                 Some((w, n)) if *w == o.window => *n += 1,
@@ -382,6 +382,10 @@ fn send_entries(mut entries: Vec<Entry>, shared: &Shared) {
                     }
                 }
             }
+            let c = &shared.counters;
+            c.created.fetch_add(created_n, Ordering::Relaxed);
+            c.updated.fetch_add(updated_n, Ordering::Relaxed);
+            c.records_written.fetch_add(written_n, Ordering::Relaxed);
             if let Some((w, n)) = run {
                 shared.checkpoint.settle_many(w, n, 0, &shared.out);
             }
