@@ -241,8 +241,9 @@ impl Sequencer<'_> {
             ..
         } = record;
         for name in mapped.dropped {
-            if self.dropped_fields.insert(name.clone()) {
+            if !self.dropped_fields.contains(&name) {
                 out.log("WARN", format!("record field `{name}` is not a HubSpot contact property: dropped from every record (set `unknown_properties` to reject or create, or map it with `property_mapping`)"));
+                self.dropped_fields.insert(name);
             }
         }
         let window = shared.checkpoint.record();
@@ -282,7 +283,10 @@ impl Sequencer<'_> {
         }
         let mut props = self.rules.properties();
         for name in &record.mapped.dropped {
-            if self.create_tried.insert(name.clone()) && valid_property_name(name) {
+            if !self.create_tried.contains(name)
+                && self.create_tried.insert(name.clone())
+                && valid_property_name(name)
+            {
                 // An error stops reading; what is already routed still lands.
                 let prop = properties::create_text_property(&self.shared.client, name)?;
                 self.out.log(
