@@ -157,6 +157,30 @@ fn airbyte_fields_are_not_sent_and_values_are_formatted() {
 }
 
 #[test]
+fn text_needing_escapes_arrives_exactly_and_plain_text_too() {
+    let emu = start(quick());
+    let s = Scratch::new("escapes");
+    let tricky = "quote \" backslash \\ newline \n tab \t bell \u{7} é 漢 🙂";
+    let input = [
+        record(json!({"email": "tricky@x.io", "firstname": tricky, "lastname": "Plain", "company": {"a": "\"b\""}})),
+        record(json!({"email": "plain@x.io", "firstname": "Ann", "lastname": "Lee é"})),
+        // Written by hand: unicode escapes and an escaped email.
+        r#"{"type":"RECORD","record":{"stream":"contacts","data":{"email":"esc\u0040x.io","firstname":"\u00e9\"\/"}}}"#.to_string(),
+    ]
+    .join("\n");
+    let run = write(&s, &config(&emu, json!({})), &input);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let t = emu.contact_by_email("tricky@x.io").expect("written");
+    assert_eq!(t.properties["firstname"], tricky);
+    assert_eq!(t.properties["lastname"], "Plain");
+    assert_eq!(t.properties["company"], r#"{"a":"\"b\""}"#);
+    let p = emu.contact_by_email("plain@x.io").expect("written");
+    assert_eq!(p.properties["lastname"], "Lee é");
+    let e = emu.contact_by_email("esc@x.io").expect("written");
+    assert_eq!(e.properties["firstname"], "é\"/");
+}
+
+#[test]
 fn bad_lines_are_reported_with_their_number_and_skipped() {
     let emu = start(quick());
     let s = Scratch::new("bad-lines");

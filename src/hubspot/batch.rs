@@ -36,6 +36,9 @@ pub struct PropertyValues {
     text: String,
     /// (name start, name end = value start, value end) in `text`.
     spans: Vec<[usize; 3]>,
+    /// No name or value holds a byte JSON must escape: the request copies
+    /// the text as it is. Known only from [`PropertyValues::push_plain`].
+    plain: bool,
 }
 
 impl PropertyValues {
@@ -43,13 +46,33 @@ impl PropertyValues {
         PropertyValues {
             text: String::with_capacity(bytes),
             spans: Vec::with_capacity(properties),
+            plain: true,
         }
+    }
+
+    /// Whether no name or value needs escaping in JSON.
+    pub fn is_plain(&self) -> bool {
+        self.plain
+    }
+
+    /// Like [`PropertyValues::push`], for a name and value the caller knows
+    /// hold no quote, backslash or control character (text copied from a
+    /// JSON string that had no escape, or checked with [`plain_text`]).
+    pub fn push_plain(&mut self, name: &str, value: &str) {
+        debug_assert!(
+            plain_text(name) && plain_text(value),
+            "{name:?}: {value:?} is not plain"
+        );
+        let plain = self.plain;
+        self.push(name, value);
+        self.plain = plain;
     }
 
     /// Sets `name` to `value`, replacing an earlier value of it.
     pub fn set(&mut self, name: &str, value: &str) {
         match self.position(name) {
             Some(i) => {
+                self.plain = false;
                 // The new value goes at the end; the old text stays until the
                 // write is sent (merges are few: one per duplicate record).
                 let start = self.text.len();
@@ -61,9 +84,20 @@ impl PropertyValues {
         }
     }
 
+    /// Sets every value of `later` (a later record's): later values win,
+    /// new names are added.
+    pub fn merge(&mut self, later: &PropertyValues) {
+        let plain = self.plain && later.plain;
+        for (k, v) in later.iter() {
+            self.set(k, v);
+        }
+        self.plain = plain;
+    }
+
     /// Adds a name the values don't have yet (the caller knows it is new).
     pub fn push(&mut self, name: &str, value: &str) {
         debug_assert!(self.position(name).is_none(), "property {name} set twice");
+        self.plain = false;
         let start = self.text.len();
         self.text.push_str(name);
         self.text.push_str(value);
@@ -535,13 +569,22 @@ fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
             out.extend_from_slice(b",\"idProperty\":\"email\"");
         }
         out.extend_from_slice(b",\"properties\":{");
+        let plain = input.properties.is_plain();
         for (k, (name, value)) in input.properties.iter().enumerate() {
             if k > 0 {
                 out.push(b',');
             }
-            json_string(&mut out, name);
-            out.push(b':');
-            json_string(&mut out, value);
+            if plain {
+                out.push(b'"');
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b"\":\"");
+                out.extend_from_slice(value.as_bytes());
+                out.push(b'"');
+            } else {
+                json_string(&mut out, name);
+                out.push(b':');
+                json_string(&mut out, value);
+            }
         }
         // The input's index, as a string: HubSpot echoes it in errors.
         out.extend_from_slice(b"},\"objectWriteTraceId\":\"");
@@ -587,6 +630,11 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(rest);
     out.push(b'"');
+}
+
+/// Whether `text` goes into a JSON string as it is (nothing to escape).
+pub fn plain_text(text: &str) -> bool {
+    first_special(text.as_bytes()).is_none()
 }
 
 /// The index of the first quote, backslash or control character in `bytes`.
@@ -709,6 +757,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn plain_text_is_copied_and_anything_else_escaped() {
+        let mut plain = PropertyValues::with_capacity(2, 64);
+        plain.push_plain("firstname", "Ann é");
+        plain.push_plain("email", "ann@x.io");
+        assert!(plain.is_plain());
+        let mut mixed = PropertyValues::with_capacity(2, 64);
+        mixed.push_plain("firstname", "Bo");
+        mixed.push("lastname", "say \"hi\"\n");
+        assert!(!mixed.is_plain());
+        let mut merged = plain.clone();
+        merged.merge(&plain);
+        assert!(merged.is_plain(), "plain merged with plain stays plain");
+        merged.set("firstname", "x\\y");
+        assert!(!merged.is_plain());
+        let inputs: Vec<Input> = [plain, mixed, merged]
+            .into_iter()
+            .map(|properties| Input {
+                id: "i".into(),
+                properties,
+            })
+            .collect();
+        let v: Value =
+            serde_json::from_slice(&encode(Mode::UpdateById, &inputs, &[0, 1, 2])).unwrap();
+        assert_eq!(
+            v["inputs"][0]["properties"],
+            json!({"firstname": "Ann é", "email": "ann@x.io"})
+        );
+        assert_eq!(
+            v["inputs"][1]["properties"],
+            json!({"firstname": "Bo", "lastname": "say \"hi\"\n"})
+        );
+        assert_eq!(v["inputs"][2]["properties"]["firstname"], "x\\y");
+        assert!(!plain_text("a\"b") && !plain_text("a\u{1f}") && plain_text("a/b é"));
     }
 
     #[test]

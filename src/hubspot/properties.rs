@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 
 use serde_json::{json, Value};
 
+use super::batch::plain_text;
 use super::client::{Client, Outcome};
 use super::errors::HubSpotError;
 use crate::protocol::FailureType;
@@ -34,6 +35,8 @@ pub struct Property {
     pub labels: Vec<String>,
     /// False for read-only and calculated properties.
     pub writable: bool,
+    /// The name needs no escaping in JSON (HubSpot's names never do).
+    pub plain_name: bool,
 }
 
 /// The contacts object's property definitions.
@@ -142,6 +145,7 @@ fn text(name: &str) -> Property {
         options: Vec::new(),
         labels: Vec::new(),
         writable: true,
+        plain_name: plain_text(name),
     }
 }
 
@@ -184,6 +188,7 @@ fn parse_property(p: &Value) -> Option<Property> {
         == Some(true)
         || p.get("calculated").and_then(Value::as_bool) == Some(true);
     Some(Property {
+        plain_name: plain_text(&name),
         name,
         kind,
         multi: kind == Kind::Enumeration && field_type == "checkbox",

@@ -8,7 +8,6 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use super::mapping::ContactWrite;
-use crate::hubspot::batch::PropertyValues;
 
 /// HubSpot's batch size limit.
 pub const MAX_BATCH: usize = 100;
@@ -86,7 +85,7 @@ impl OpenBatch {
         }
         if let Some(i) = (self.slots[slot] as usize).checked_sub(1) {
             let entry = &mut self.entries[i];
-            merge_properties(&mut entry.write.properties, write.properties);
+            entry.write.properties.merge(&write.properties);
             entry.write.stage = merge_stage(&self.merge, entry.write.stage.take(), write.stage);
             entry.origins.push(origin);
             return;
@@ -136,13 +135,6 @@ pub fn email_hash(email: &str) -> u64 {
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     h
-}
-
-/// Later values win; new names are added.
-fn merge_properties(into: &mut PropertyValues, later: PropertyValues) {
-    for (k, v) in later.iter() {
-        into.set(k, v);
-    }
 }
 
 fn merge_stage(

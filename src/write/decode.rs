@@ -126,10 +126,12 @@ impl Rules {
 
     fn decode_chunk(&self, chunk: Chunk) -> Decoded {
         let props = self.properties();
-        let items = chunk
-            .lines()
-            .filter_map(|(line, range)| self.decode(&props, &chunk, line, range))
-            .collect();
+        let mut items = Vec::with_capacity(chunk.len());
+        items.extend(
+            chunk
+                .lines()
+                .filter_map(|(line, range)| self.decode(&props, &chunk, line, range)),
+        );
         Decoded { chunk, items }
     }
 }

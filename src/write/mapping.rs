@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::config::{Config, NullPolicy, UnknownProperties};
-use crate::hubspot::batch::PropertyValues;
+use crate::hubspot::batch::{plain_text, PropertyValues};
 use crate::hubspot::errors::RejectReason;
 use crate::hubspot::properties::{Kind, Properties, Property};
 use crate::protocol::{Field, Fields};
@@ -90,6 +90,7 @@ impl<'a> Mapper<'a> {
             Some(s) if !s.trim().is_empty() => lower(s.trim()),
             _ => return Err(RejectReason::NoEmail),
         };
+        let email_plain = found.as_ref().is_some_and(Found::is_verbatim) || plain_text(&email);
         if !plausible_email(&email) {
             return Err(RejectReason::InvalidEmail);
         }
@@ -167,6 +168,8 @@ impl<'a> Mapper<'a> {
             if !prop.writable {
                 return Err(RejectReason::ReadOnlyProperty(name.to_string()));
             }
+            // The text as it is in the input line, or "": nothing to escape.
+            let verbatim = value.is_null() || (value.is_verbatim() && prop.kind == Kind::String);
             let text: Cow<str> = match value {
                 _ if value.is_null() => Cow::Borrowed(""),
                 // The common case: a string for a string property, copied
@@ -181,10 +184,18 @@ impl<'a> Mapper<'a> {
                 stage = Some(text.into_owned());
             } else {
                 // Names are unique: `fields` has each once, "email" excluded.
-                properties.push(name, &text);
+                if prop.plain_name && (verbatim || plain_text(&text)) {
+                    properties.push_plain(name, &text);
+                } else {
+                    properties.push(name, &text);
+                }
             }
         }
-        properties.push("email", &email);
+        if email_plain {
+            properties.push_plain("email", &email);
+        } else {
+            properties.push("email", &email);
+        }
         if stage.is_none() {
             stage = self.config.lifecycle_stage.clone();
         }
@@ -216,6 +227,12 @@ impl Found<'_, '_> {
             Found::Field(f) => f.as_str(),
             Found::Nested(v) => v.as_str(),
         }
+    }
+
+    /// A string borrowed from the input line: a JSON string without an
+    /// escape, so it holds no quote, backslash or control character.
+    fn is_verbatim(&self) -> bool {
+        matches!(self, Found::Field(Field::String(Cow::Borrowed(_))))
     }
 }
 

@@ -41,6 +41,8 @@ pub const CHUNK_BYTES: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Chunk {
     first: u64,
+    /// How many lines it holds.
+    count: u64,
     /// The lines, each ending with a newline except perhaps the input's last.
     bytes: Vec<u8>,
     max_line: usize,
@@ -49,6 +51,15 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// How many lines the chunk holds.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
     /// Each line's number and its byte range in the chunk.
     pub fn lines(&self) -> impl Iterator<Item = (u64, Range<usize>)> + '_ {
         let mut start = 0;
@@ -163,6 +174,7 @@ impl<R: BufRead> Reader<R> {
         self.line_no += ended + u64::from(bytes.last() != Some(&b'\n'));
         Chunk {
             first,
+            count: self.line_no + 1 - first,
             bytes,
             max_line: self.max_line,
             too_long: false,
@@ -173,6 +185,7 @@ impl<R: BufRead> Reader<R> {
         self.line_no += 1;
         Chunk {
             first: self.line_no,
+            count: 1,
             bytes: Vec::new(),
             max_line: self.max_line,
             too_long: true,
@@ -268,6 +281,7 @@ mod tests {
         let mut r = Reader::with_sizes(input, limit, chunk);
         let mut out = Vec::new();
         while let Some(c) = r.next_chunk().unwrap() {
+            assert_eq!(c.lines().count(), c.len());
             for (n, range) in c.lines() {
                 out.push((n, format!("{:?}", c.decode(range))));
             }
