@@ -184,6 +184,37 @@ fn unknown_properties_are_created_as_text_when_the_token_may() {
 }
 
 #[test]
+fn a_created_property_reaches_every_record_decoded_in_parallel() {
+    // Thousands of records over many chunks and decoder threads: those
+    // decoded before the property existed are mapped again, none loses it.
+    let mut scopes: Vec<&str> = DEFAULT_SCOPES.to_vec();
+    scopes.push("crm.schemas.contacts.write");
+    let emu = start(Options {
+        tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)],
+        ..quick()
+    });
+    let records: Vec<Value> = (0..1500)
+        .map(|n| json!({"email": format!("c{n}@x.io"), "shoe_size": format!("{}", n % 50), "padding": "x".repeat(200)}))
+        .collect();
+    let (run, _) = sync(&emu, json!({"unknown_properties": "create"}), &records);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    for n in (0..1500).step_by(7) {
+        let want = format!("{}", n % 50);
+        assert_eq!(
+            prop(&emu, &format!("c{n}@x.io"), "shoe_size").as_deref(),
+            Some(want.as_str()),
+            "record {n}"
+        );
+    }
+    assert_eq!(
+        emu.stats()
+            .count("POST", "/crm/v3/properties/contacts", 201),
+        2,
+        "shoe_size and padding, once each"
+    );
+}
+
+#[test]
 fn creating_properties_without_the_schema_write_scope_is_a_config_error() {
     let emu = start(quick());
     let (run, _) = sync(
