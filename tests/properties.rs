@@ -157,14 +157,19 @@ fn unknown_properties_reject_the_record_when_asked() {
         .contains("shoe_size"));
 }
 
-#[test]
-fn unknown_properties_are_created_as_text_when_the_token_may() {
+/// An emulator whose token may also create contact properties.
+fn with_schema_write_scope() -> Emulator {
     let mut scopes: Vec<&str> = DEFAULT_SCOPES.to_vec();
     scopes.push("crm.schemas.contacts.write");
-    let emu = start(Options {
+    start(Options {
         tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)],
         ..quick()
-    });
+    })
+}
+
+#[test]
+fn unknown_properties_are_created_as_text_when_the_token_may() {
+    let emu = with_schema_write_scope();
     let (run, _) = sync(
         &emu,
         json!({"unknown_properties": "create"}),
@@ -185,14 +190,9 @@ fn unknown_properties_are_created_as_text_when_the_token_may() {
 
 #[test]
 fn a_created_property_reaches_every_record_decoded_in_parallel() {
-    // Thousands of records over many chunks and decoder threads: those
+    // Many records over many chunks and decoder threads: those
     // decoded before the property existed are mapped again, none loses it.
-    let mut scopes: Vec<&str> = DEFAULT_SCOPES.to_vec();
-    scopes.push("crm.schemas.contacts.write");
-    let emu = start(Options {
-        tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)],
-        ..quick()
-    });
+    let emu = with_schema_write_scope();
     let records: Vec<Value> = (0..1500)
         .map(|n| json!({"email": format!("c{n}@x.io"), "shoe_size": format!("{}", n % 50), "padding": "x".repeat(200)}))
         .collect();
@@ -297,12 +297,7 @@ fn fields_can_be_mapped_to_differently_named_properties() {
 
 #[test]
 fn custom_properties_of_the_account_work_like_standard_ones() {
-    let mut scopes: Vec<&str> = DEFAULT_SCOPES.to_vec();
-    scopes.push("crm.schemas.contacts.write");
-    let emu = start(Options {
-        tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)],
-        ..quick()
-    });
+    let emu = with_schema_write_scope();
     // Define a custom number property through the API, as a user would.
     let body = json!({"name": "loyalty_points", "label": "Loyalty points", "type": "number", "fieldType": "number", "groupName": "contactinformation"});
     let agent = ureq::Agent::new_with_defaults();
@@ -336,12 +331,7 @@ fn custom_properties_of_the_account_work_like_standard_ones() {
 /// overwritten; the record is rejected as a conflict, its batch mates land.
 #[test]
 fn a_unique_value_owned_by_another_contact_is_a_conflict_not_an_overwrite() {
-    let mut scopes: Vec<&str> = DEFAULT_SCOPES.to_vec();
-    scopes.push("crm.schemas.contacts.write");
-    let emu = start(Options {
-        tokens: vec![TokenSpec::new(DEFAULT_TOKEN).with_scopes(&scopes)],
-        ..quick()
-    });
+    let emu = with_schema_write_scope();
     let body = json!({"name": "member_id", "label": "Member id", "type": "string", "fieldType": "text", "groupName": "contactinformation", "hasUniqueValue": true});
     let answer = ureq::Agent::new_with_defaults()
         .post(&format!("{}/crm/v3/properties/contacts", emu.base_url()))
