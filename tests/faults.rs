@@ -284,13 +284,8 @@ fn exhausted_retries_fail_transiently_without_states_past_the_commit() {
         ),
         &w.input,
     );
-    assert_ne!(run.code, 0);
-    let trace = run.trace_error().expect("TRACE ERROR");
-    assert_eq!(trace["error"]["failure_type"], "transient_error");
-    assert!(trace["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("unavailable"));
+    let message = run.failed_with("transient_error");
+    assert!(message.contains("unavailable"), "{message}");
     assert!(cursors(&run).len() < w.states.len());
     assert_states_not_ahead(&w, &emu, &run);
 }
@@ -301,13 +296,8 @@ fn an_expired_private_app_token_is_a_config_error_and_states_stay_behind() {
     let emu = start(faulty(&["4:expire"], &[]));
     let s = Scratch::new("f-expire");
     let run = write(&s, &base_config(&emu, &s, json!({"workers": 1})), &w.input);
-    assert_ne!(run.code, 0);
-    let trace = run.trace_error().expect("TRACE ERROR");
-    assert_eq!(trace["error"]["failure_type"], "config_error");
-    assert!(trace["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("token"));
+    let message = run.failed_with("config_error");
+    assert!(message.contains("token"), "{message}");
     assert_states_not_ahead(&w, &emu, &run);
 }
 
@@ -352,13 +342,8 @@ fn a_missing_write_scope_mid_sync_is_a_config_error_naming_it() {
         &base_config(&emu, &s, json!({"access_token": "pat-ro"})),
         &w.input,
     );
-    assert_ne!(run.code, 0);
-    let trace = run.trace_error().unwrap();
-    assert_eq!(trace["error"]["failure_type"], "config_error");
-    assert!(trace["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("crm.objects.contacts.write"));
+    let message = run.failed_with("config_error");
+    assert!(message.contains("crm.objects.contacts.write"), "{message}");
     assert!(cursors(&run).is_empty());
 }
 
@@ -375,10 +360,7 @@ fn the_daily_quota_stops_the_sync_cleanly_with_committed_states() {
         &base_config(&emu, &s, json!({"workers": 1, "daily_quota_reserve": 0})),
         &w.input,
     );
-    assert_ne!(run.code, 0);
-    let trace = run.trace_error().unwrap();
-    assert_eq!(trace["error"]["failure_type"], "transient_error");
-    let message = trace["error"]["message"].as_str().unwrap();
+    let message = run.failed_with("transient_error");
     assert!(
         message.contains("daily") && message.contains("resets"),
         "{message}"
@@ -496,12 +478,8 @@ fn a_fatal_error_ends_the_sync_while_stdin_stays_open() {
     let mut stdout = String::new();
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
     let run = Run::parse(status.code().unwrap_or(-1), stdout, String::new());
-    assert_ne!(run.code, 0);
-    assert!(
-        run.error_message().contains("token"),
-        "{}",
-        run.error_message()
-    );
+    let message = run.failed_with("config_error");
+    assert!(message.contains("token"), "{message}");
     assert!(
         run.states().is_empty(),
         "nothing was written: no state may be confirmed"

@@ -229,13 +229,8 @@ fn strict_input_makes_a_bad_line_fatal_after_committing_what_came_before() {
     ]
     .join("\n");
     let run = write(&s, &config(&emu, json!({"strict_input": true})), &input);
-    assert_ne!(run.code, 0);
-    let trace = run.trace_error().expect("a TRACE ERROR");
-    assert_eq!(trace["error"]["failure_type"], "config_error");
-    assert!(trace["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("input line 3"));
+    let message = run.failed_with("config_error");
+    assert!(message.contains("input line 3"), "{message}");
     assert_eq!(cursors(&run), vec![1]);
     assert_eq!(emails(&emu), vec!["one@x.io"]);
 }

@@ -125,6 +125,17 @@ impl Run {
             .to_string()
     }
 
+    /// The message of the sync's failure, after checking that it failed
+    /// (exit code and a TRACE ERROR) with this `failure_type`.
+    pub fn failed_with(&self, failure_type: &str) -> String {
+        assert_ne!(self.code, 0, "the sync should have failed");
+        let trace = self
+            .trace_error()
+            .unwrap_or_else(|| panic!("no TRACE ERROR in {:?}", self.messages));
+        assert_eq!(trace["error"]["failure_type"], failure_type, "{trace}");
+        self.error_message()
+    }
+
     pub fn connection_status(&self) -> &Value {
         &self.of_type("CONNECTION_STATUS")[0]["connectionStatus"]
     }
