@@ -233,13 +233,20 @@ def only_one(report: Report, name: str, messages, kind: str):
     return found[0]
 
 
-def run_spec(report: Report, binary: Path):
-    proc, msgs = run_binary(report, binary, "spec", ["spec"])
+def run_one(report: Report, binary: Path, name: str, args: list, kind: str, exit_note: str | None = None):
+    """Runs a command that must exit 0 and print exactly one message of
+    `kind`: (process, that message), either None when it failed (reported)."""
+    proc, msgs = run_binary(report, binary, name, args)
     if proc is None:
-        return
+        return None, None
     if proc.returncode != 0:
-        report.fail("run spec", f"exit code {proc.returncode}: {proc.stderr.decode(errors='replace')[:300]}")
-    message = only_one(report, "spec", msgs, "SPEC")
+        note = exit_note or proc.stderr.decode(errors="replace")[:300]
+        report.fail(f"run {name}", f"exit code {proc.returncode}: {note}")
+    return proc, only_one(report, name, msgs, kind)
+
+
+def run_spec(report: Report, binary: Path):
+    _, message = run_one(report, binary, "spec", ["spec"], "SPEC")
     if message is None:
         return
     spec = message.get("spec")
@@ -260,12 +267,8 @@ def run_spec(report: Report, binary: Path):
 def run_check(report: Report, binary: Path, name: str, config: dict, want: str, secret: str | None, work: Path):
     path = work / f"{name}.json"
     path.write_text(json.dumps(config))
-    proc, msgs = run_binary(report, binary, name, ["check", "--config", str(path)])
-    if proc is None:
-        return
-    if proc.returncode != 0:
-        report.fail(f"run {name}", f"exit code {proc.returncode} (check answers with a status and exits 0)")
-    message = only_one(report, name, msgs, "CONNECTION_STATUS")
+    proc, message = run_one(report, binary, name, ["check", "--config", str(path)], "CONNECTION_STATUS",
+                            exit_note="check answers with a status and exits 0")
     if message is None:
         return
     status = message.get("connectionStatus") or {}
@@ -285,12 +288,7 @@ def run_discover(report: Report, binary: Path, config: dict, work: Path):
         return
     path = work / "discover-config.json"
     path.write_text(json.dumps(config))
-    proc, msgs = run_binary(report, binary, "discover", ["discover", "--config", str(path)])
-    if proc is None:
-        return
-    if proc.returncode != 0:
-        report.fail("run discover", f"exit code {proc.returncode}: {proc.stderr.decode(errors='replace')[:300]}")
-    message = only_one(report, "discover", msgs, "DESTINATION_CATALOG")
+    _, message = run_one(report, binary, "discover", ["discover", "--config", str(path)], "DESTINATION_CATALOG")
     if message is None:
         return
     payload = message.get("destination_catalog")
