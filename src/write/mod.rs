@@ -129,22 +129,19 @@ pub fn run(
     };
     let mut fatal: Option<HubSpotError> = None;
     'read: while !shared.failed() {
-        let decoded = match decoder.try_next() {
-            Next::Chunk(d) => d,
+        let next = match decoder.try_next() {
             Next::NotYet => {
                 // Records held for routing go to their workers before the
                 // input is waited for, so a pause never strands them.
                 shards.flush();
-                match decoder.next_within(Duration::from_millis(100)) {
-                    Next::Chunk(d) => d,
-                    Next::NotYet => continue,
-                    Next::End => break,
-                    Next::Failed(e) => {
-                        fatal = Some(HubSpotError::new(FailureType::System, e));
-                        break;
-                    }
-                }
+                decoder.next_within(Duration::from_millis(100))
             }
+            next => next,
+        };
+        let decoded = match next {
+            Next::Chunk(d) => d,
+            // Waited long enough to look at `failed` again.
+            Next::NotYet => continue,
             Next::End => break,
             Next::Failed(e) => {
                 fatal = Some(HubSpotError::new(FailureType::System, e));
