@@ -4,14 +4,13 @@
 //! inputs (first by what HubSpot's message names, then by halves); a single
 //! input's 409 "Existing ID" conflict becomes an update of that contact.
 
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
 use serde_json::Value;
 
 use super::client::{Client, Outcome};
 use super::errors::{
     property_problems, reason_from_body, truncate, HubSpotError, PropertyProblem, RejectReason,
 };
+use super::values::{first_special, PropertyValues};
 
 /// Upsert by email, or update by record id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,156 +19,14 @@ pub enum Mode {
     UpdateById,
 }
 
-/// One input of a batch.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Input {
+/// One input of a batch, borrowed from the write it sends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Input<'a> {
     /// The email (upsert) or the record id (update).
-    pub id: String,
-    pub properties: PropertyValues,
-}
-
-/// Property names and values of one contact write, kept in one text buffer
-/// (two allocations per contact, not two per property: the sync makes one
-/// of these per record). Names are unique; order is insertion order.
-#[derive(Clone, Default, PartialEq)]
-pub struct PropertyValues {
-    text: String,
-    /// (name start, name end = value start, value end) in `text`.
-    spans: Vec<[usize; 3]>,
-    /// No name or value holds a byte JSON must escape: the request copies
-    /// the text as it is. Known only from [`PropertyValues::push_plain`].
-    plain: bool,
-}
-
-impl PropertyValues {
-    pub fn with_capacity(properties: usize, bytes: usize) -> PropertyValues {
-        PropertyValues {
-            text: String::with_capacity(bytes),
-            spans: Vec::with_capacity(properties),
-            plain: true,
-        }
-    }
-
-    /// Whether no name or value needs escaping in JSON.
-    pub fn is_plain(&self) -> bool {
-        self.plain
-    }
-
-    /// Like [`PropertyValues::push`], for a name and value the caller knows
-    /// hold no quote, backslash or control character (text copied from a
-    /// JSON string that had no escape, or checked with [`plain_text`]).
-    pub fn push_plain(&mut self, name: &str, value: &str) {
-        debug_assert!(
-            plain_text(name) && plain_text(value),
-            "{name:?}: {value:?} is not plain"
-        );
-        let plain = self.plain;
-        self.push(name, value);
-        self.plain = plain;
-    }
-
-    /// Sets `name` to `value`, replacing an earlier value of it.
-    pub fn set(&mut self, name: &str, value: &str) {
-        match self.position(name) {
-            Some(i) => {
-                self.plain = false;
-                // The new value goes at the end; the old text stays until the
-                // write is sent (merges are few: one per duplicate record).
-                let start = self.text.len();
-                self.text.push_str(name);
-                self.text.push_str(value);
-                self.spans[i] = [start, start + name.len(), self.text.len()];
-            }
-            None => self.push(name, value),
-        }
-    }
-
-    /// Sets every value of `later` (a later record's): later values win,
-    /// new names are added.
-    pub fn merge(&mut self, later: &PropertyValues) {
-        let plain = self.plain && later.plain;
-        for (k, v) in later.iter() {
-            self.set(k, v);
-        }
-        self.plain = plain;
-    }
-
-    /// Adds a name the values don't have yet (the caller knows it is new).
-    pub fn push(&mut self, name: &str, value: &str) {
-        debug_assert!(self.position(name).is_none(), "property {name} set twice");
-        self.plain = false;
-        let start = self.text.len();
-        self.text.push_str(name);
-        self.text.push_str(value);
-        self.spans
-            .push([start, start + name.len(), self.text.len()]);
-    }
-
-    /// The value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.position(name)
-            .map(|i| &self.text[self.spans[i][1]..self.spans[i][2]])
-    }
-
-    /// (name, value) pairs in insertion order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.spans
-            .iter()
-            .map(|&[a, b, c]| (&self.text[a..b], &self.text[b..c]))
-    }
-
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    /// Bytes of names and values held (an upper bound of their length).
-    pub fn text_len(&self) -> usize {
-        self.text.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
-    /// The pairs as owned strings (tests, messages).
-    pub fn to_vec(&self) -> Vec<(String, String)> {
-        self.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn position(&self, name: &str) -> Option<usize> {
-        self.spans
-            .iter()
-            .position(|&[a, b, _]| &self.text[a..b] == name)
-    }
-}
-
-impl std::fmt::Debug for PropertyValues {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
-    }
-}
-
-impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for PropertyValues {
-    /// Later values of a name replace earlier ones.
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> PropertyValues {
-        let mut values = PropertyValues::default();
-        for (k, v) in pairs {
-            values.set(k.as_ref(), v.as_ref());
-        }
-        values
-    }
-}
-
-impl Serialize for PropertyValues {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.len()))?;
-        for (k, v) in self.iter() {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
+    pub id: &'a str,
+    pub properties: &'a PropertyValues,
+    /// A lifecycle stage sent along with the properties ("" clears it).
+    pub stage: Option<&'a str>,
 }
 
 /// What became of one input.
@@ -403,7 +260,9 @@ fn narrow(
     let problems = property_problems(message);
     let value_of = |i: usize, name: &str| -> Option<&str> {
         if name == "email" {
-            Some(inputs[i].id.as_str())
+            Some(inputs[i].id)
+        } else if name == "lifecyclestage" && inputs[i].stage.is_some() {
+            inputs[i].stage
         } else {
             inputs[i].properties.get(name)
         }
@@ -492,16 +351,18 @@ fn resolve_single(
         Outcome::Done(answer) => answer.json(),
         Outcome::Invalid(..) => return Ok(conflict()),
     };
-    if !same_person(&owner, &input.id) {
+    if !same_person(&owner, input.id) {
         return Ok(conflict());
     }
+    let properties: PropertyValues = input
+        .properties
+        .iter()
+        .filter(|(k, _)| *k != "email")
+        .collect();
     let update = Input {
-        id: id.clone(),
-        properties: input
-            .properties
-            .iter()
-            .filter(|(k, _)| *k != "email")
-            .collect(),
+        id: &id,
+        properties: &properties,
+        stage: input.stage,
     };
     let result = write(client, Mode::UpdateById, std::slice::from_ref(&update))?;
     Ok(match result.into_iter().next() {
@@ -551,8 +412,9 @@ fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
     let size: usize = group
         .iter()
         .map(|&i| {
-            80 + 2 * inputs[i].id.len()
+            100 + 2 * inputs[i].id.len()
                 + inputs[i].properties.text_len()
+                + inputs[i].stage.map_or(0, str::len)
                 + 6 * inputs[i].properties.len()
         })
         .sum();
@@ -564,27 +426,34 @@ fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"id\":");
-        json_string(&mut out, &input.id);
+        json_string(&mut out, input.id.as_bytes());
         if mode == Mode::UpsertByEmail {
             out.extend_from_slice(b",\"idProperty\":\"email\"");
         }
         out.extend_from_slice(b",\"properties\":{");
         let plain = input.properties.is_plain();
-        for (k, (name, value)) in input.properties.iter().enumerate() {
+        for (k, (name, value)) in input.properties.raw().enumerate() {
             if k > 0 {
                 out.push(b',');
             }
             if plain {
                 out.push(b'"');
-                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(name);
                 out.extend_from_slice(b"\":\"");
-                out.extend_from_slice(value.as_bytes());
+                out.extend_from_slice(value);
                 out.push(b'"');
             } else {
                 json_string(&mut out, name);
                 out.push(b':');
                 json_string(&mut out, value);
             }
+        }
+        if let Some(stage) = input.stage {
+            if !input.properties.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"lifecyclestage\":");
+            json_string(&mut out, stage.as_bytes());
         }
         // The input's index, as a string: HubSpot echoes it in errors.
         out.extend_from_slice(b"},\"objectWriteTraceId\":\"");
@@ -595,12 +464,12 @@ fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
     out
 }
 
-/// Writes `s` as a JSON string. Text copied from JSON input has nothing to
-/// escape: it is copied whole.
-fn json_string(out: &mut Vec<u8>, s: &str) {
+/// Writes `s` (UTF-8) as a JSON string. Text copied from JSON input has
+/// nothing to escape: it is copied whole.
+fn json_string(out: &mut Vec<u8>, s: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    let mut rest = s.as_bytes();
+    let mut rest = s;
     while let Some(i) = first_special(rest) {
         out.extend_from_slice(&rest[..i]);
         let b = rest[i];
@@ -632,38 +501,6 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// Whether `text` goes into a JSON string as it is (nothing to escape).
-pub fn plain_text(text: &str) -> bool {
-    first_special(text.as_bytes()).is_none()
-}
-
-/// The index of the first quote, backslash or control character in `bytes`.
-#[inline]
-fn first_special(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Per byte, the high bit is set where a byte is zero / below 0x20 (for
-    // the word as a whole, exact); the bytes of a word with one are then
-    // looked at one by one.
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    let mut i = 0;
-    while let Some(word) = bytes.get(i..i + 8) {
-        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        if (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
-            | zero(w ^ (ONES * b'"' as u64))
-            | zero(w ^ (ONES * b'\\' as u64))
-            != 0
-        {
-            break;
-        }
-        i += 8;
-    }
-    bytes[i..]
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .map(|at| i + at)
-}
-
 /// Writes `n` in decimal.
 fn decimal(out: &mut Vec<u8>, mut n: usize) {
     let mut digits = [0u8; 20];
@@ -682,15 +519,16 @@ fn decimal(out: &mut Vec<u8>, mut n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hubspot::values::plain_text;
     use serde_json::json;
 
-    fn input(email: &str, props: &[(&str, &str)]) -> Input {
+    /// An input owning its text for the test's length (leaked: tests only).
+    fn input(email: &str, props: &[(&str, &str)]) -> Input<'static> {
+        let properties: PropertyValues = props.iter().copied().collect();
         Input {
-            id: email.into(),
-            properties: props
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            id: Box::leak(email.into()),
+            properties: Box::leak(Box::new(properties)),
+            stage: None,
         }
     }
 
@@ -706,6 +544,20 @@ mod tests {
                 {"id": "a@x.io", "idProperty": "email", "properties": {"firstname": "A"}, "objectWriteTraceId": "0"}
             ]})
         );
+    }
+
+    #[test]
+    fn encode_sends_a_stage_with_the_properties_or_alone() {
+        let mut inputs = vec![input("a@x.io", &[("firstname", "A")]), input("1", &[])];
+        inputs[0].stage = Some("lead");
+        inputs[1].stage = Some("");
+        let v: Value =
+            serde_json::from_slice(&encode(Mode::UpsertByEmail, &inputs, &[0, 1])).unwrap();
+        assert_eq!(
+            v["inputs"][0]["properties"],
+            json!({"firstname": "A", "lifecyclestage": "lead"})
+        );
+        assert_eq!(v["inputs"][1]["properties"], json!({"lifecyclestage": ""}));
     }
 
     #[test]
@@ -738,28 +590,6 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_first_special_byte_at_every_position() {
-        for len in 0..20 {
-            let clean = vec![b'a'; len];
-            assert_eq!(first_special(&clean), None);
-            for at in 0..len {
-                for b in 0u8..=255 {
-                    let mut text = clean.clone();
-                    text[at] = b;
-                    let want = (b < 0x20 || b == b'"' || b == b'\\').then_some(at);
-                    assert_eq!(first_special(&text), want, "byte {b:#x} at {at} of {len}");
-                    // A later special byte doesn't hide an earlier one.
-                    if at + 1 < len {
-                        text[len - 1] = b'"';
-                        let want = want.or(Some(len - 1));
-                        assert_eq!(first_special(&text), want, "byte {b:#x} at {at} of {len}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
     fn plain_text_is_copied_and_anything_else_escaped() {
         let mut plain = PropertyValues::with_capacity(2, 64);
         plain.push_plain("firstname", "Ann é");
@@ -774,11 +604,12 @@ mod tests {
         assert!(merged.is_plain(), "plain merged with plain stays plain");
         merged.set("firstname", "x\\y");
         assert!(!merged.is_plain());
-        let inputs: Vec<Input> = [plain, mixed, merged]
+        let inputs: Vec<Input> = [&plain, &mixed, &merged]
             .into_iter()
             .map(|properties| Input {
-                id: "i".into(),
+                id: "i",
                 properties,
+                stage: None,
             })
             .collect();
         let v: Value =
@@ -900,24 +731,6 @@ mod tests {
             "puce"
         ));
         assert!(!quotes("anything", ""));
-    }
-
-    #[test]
-    fn property_values_set_replaces_and_keeps_order() {
-        let mut p = PropertyValues::with_capacity(2, 16);
-        p.push("firstname", "A");
-        p.push("city", "Oslo");
-        p.set("firstname", "Ann");
-        p.set("phone", "1");
-        assert_eq!(p.get("firstname"), Some("Ann"));
-        assert_eq!(
-            p.iter().collect::<Vec<_>>(),
-            vec![("firstname", "Ann"), ("city", "Oslo"), ("phone", "1")]
-        );
-        assert_eq!(
-            serde_json::to_value(&p).unwrap(),
-            json!({"firstname": "Ann", "city": "Oslo", "phone": "1"})
-        );
     }
 
     #[test]

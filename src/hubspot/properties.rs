@@ -6,9 +6,9 @@ use rustc_hash::FxHashMap;
 
 use serde_json::{json, Value};
 
-use super::batch::plain_text;
 use super::client::{Client, Outcome};
 use super::errors::HubSpotError;
+use super::values::plain_text;
 use crate::protocol::FailureType;
 
 /// The HubSpot value type of a property.

@@ -32,7 +32,22 @@ pub struct Origin {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub write: ContactWrite,
-    pub origins: Vec<Origin>,
+    /// The first record (most entries have only this one: no allocation).
+    first: Origin,
+    /// Records merged into it later, in input order.
+    later: Vec<Origin>,
+}
+
+impl Entry {
+    /// Every record merged into this entry, in input order.
+    pub fn origins(&self) -> impl Iterator<Item = &Origin> {
+        std::iter::once(&self.first).chain(&self.later)
+    }
+
+    /// How many records were merged into this entry.
+    pub fn records(&self) -> usize {
+        1 + self.later.len()
+    }
 }
 
 /// How two lifecycle stages for one contact combine, per policy, so that the
@@ -75,10 +90,10 @@ impl OpenBatch {
     /// Adds a record, merging it into an entry for the same email.
     pub fn push(&mut self, write: ContactWrite, origin: Origin) {
         self.records += 1;
-        let key = email_hash(&write.email);
+        let key = email_hash(write.key());
         let mut slot = key as usize % SLOTS;
         while let Some(i) = (self.slots[slot] as usize).checked_sub(1) {
-            if self.keys[i] == key && self.entries[i].write.email == write.email {
+            if self.keys[i] == key && self.entries[i].write.key() == write.key() {
                 break;
             }
             slot = (slot + 1) % SLOTS;
@@ -87,7 +102,7 @@ impl OpenBatch {
             let entry = &mut self.entries[i];
             entry.write.properties.merge(&write.properties);
             entry.write.stage = merge_stage(&self.merge, entry.write.stage.take(), write.stage);
-            entry.origins.push(origin);
+            entry.later.push(origin);
             return;
         }
         assert!(self.entries.len() < MAX_BATCH, "push on a full batch");
@@ -96,7 +111,8 @@ impl OpenBatch {
         self.slots[slot] = self.keys.len() as u8;
         self.entries.push(Entry {
             write,
-            origins: vec![origin],
+            first: origin,
+            later: Vec::new(),
         });
     }
 
@@ -128,9 +144,9 @@ impl OpenBatch {
 }
 
 /// FNV-1a of an email: cheap, and the same in every run (routing uses it too).
-pub fn email_hash(email: &str) -> u64 {
+pub fn email_hash(email: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in email.as_bytes() {
+    for b in email {
         h ^= *b as u64;
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
@@ -164,14 +180,7 @@ mod tests {
     use super::*;
 
     fn write(email: &str, props: &[(&str, &str)], stage: Option<&str>) -> ContactWrite {
-        ContactWrite {
-            email: email.into(),
-            properties: props
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            stage: stage.map(str::to_string),
-        }
+        ContactWrite::new(email, props.iter().copied(), stage)
     }
 
     fn origin(line: u64) -> Origin {
@@ -199,17 +208,14 @@ mod tests {
         assert_eq!(
             entries[0].write.properties.to_vec(),
             vec![
+                ("email".to_string(), "a@x.io".to_string()),
                 ("firstname".to_string(), "Ann".to_string()),
                 ("city".to_string(), "Oslo".to_string()),
                 ("phone".to_string(), "1".to_string()),
             ]
         );
         assert_eq!(
-            entries[0]
-                .origins
-                .iter()
-                .map(|o| o.line)
-                .collect::<Vec<_>>(),
+            entries[0].origins().map(|o| o.line).collect::<Vec<_>>(),
             vec![1, 3]
         );
         assert!(b.is_empty() && b.opened().is_none());
@@ -267,13 +273,13 @@ mod tests {
             let entries = b.take();
             assert_eq!(entries.len(), MAX_BATCH - 1);
             for (i, e) in entries.iter().enumerate() {
-                assert_eq!(e.write.email, format!("{i}@x.io"));
+                assert_eq!(e.write.email(), format!("{i}@x.io"));
                 assert_eq!(
                     e.write.properties.get("n"),
                     Some((round * 7 + i).to_string().as_str())
                 );
                 assert_eq!(e.write.properties.get("m"), Some("2"));
-                assert_eq!(e.origins.len(), 2);
+                assert_eq!(e.records(), 2);
             }
         }
     }
@@ -291,7 +297,7 @@ mod tests {
         assert!(b.is_full());
         assert_eq!(b.len(), 1);
         let entries = b.take();
-        assert_eq!(entries[0].origins.len(), MAX_RECORDS);
+        assert_eq!(entries[0].records(), MAX_RECORDS);
         assert!(!b.is_full());
     }
 }

@@ -19,20 +19,48 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::config::{Config, NullPolicy, UnknownProperties};
-use crate::hubspot::batch::{plain_text, PropertyValues};
 use crate::hubspot::errors::RejectReason;
 use crate::hubspot::properties::{Kind, Properties, Property};
+use crate::hubspot::values::{plain_text, PropertyValues};
 use crate::protocol::{Field, Fields};
 
 /// A record ready to be written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactWrite {
-    /// Trimmed, lower-cased email: the matching key.
-    pub email: String,
-    /// Properties to set, without `lifecyclestage` (sorted by name).
+    /// Properties to set, first `email` (trimmed, lower-cased: the
+    /// matching key), never `lifecyclestage`.
     pub properties: PropertyValues,
     /// The lifecycle stage the record (or the config) asks for.
     pub stage: Option<String>,
+}
+
+impl ContactWrite {
+    /// A write of `email` (trimmed, lower-cased) and `properties`.
+    pub fn new<'p>(
+        email: &str,
+        properties: impl IntoIterator<Item = (&'p str, &'p str)>,
+        stage: Option<&str>,
+    ) -> ContactWrite {
+        let mut values = PropertyValues::default();
+        values.push("email", email);
+        for (k, v) in properties {
+            values.set(k, v);
+        }
+        ContactWrite {
+            properties: values,
+            stage: stage.map(str::to_string),
+        }
+    }
+
+    /// The matching key: the trimmed, lower-cased email.
+    pub fn email(&self) -> &str {
+        std::str::from_utf8(self.key()).unwrap_or_default()
+    }
+
+    /// The email's bytes: enough to hash and compare, without a UTF-8 check.
+    pub fn key(&self) -> &[u8] {
+        self.properties.raw().next().map_or(&[], |(_, email)| email)
+    }
 }
 
 /// The outcome of mapping one record.
@@ -143,7 +171,13 @@ impl<'a> Mapper<'a> {
                 renamed = fields.into_iter();
                 &mut renamed
             };
+        // The email goes first: it is the write's matching key.
         let mut properties = PropertyValues::with_capacity(data.len() + 1, 128);
+        if email_plain {
+            properties.push_plain("email", &email);
+        } else {
+            properties.push("email", &email);
+        }
         let mut stage = None;
         for (name, value) in fields {
             if value.is_null() {
@@ -191,19 +225,10 @@ impl<'a> Mapper<'a> {
                 }
             }
         }
-        if email_plain {
-            properties.push_plain("email", &email);
-        } else {
-            properties.push("email", &email);
-        }
         if stage.is_none() {
             stage = self.config.lifecycle_stage.clone();
         }
-        Ok(ContactWrite {
-            email,
-            properties,
-            stage,
-        })
+        Ok(ContactWrite { properties, stage })
     }
 }
 
@@ -260,12 +285,15 @@ fn lookup<'v, 'a>(data: &'v Fields<'a>, path: &[String]) -> Option<Found<'v, 'a>
     Some(Found::Nested(v))
 }
 
-/// Lower-cased, without the Unicode machinery when the text is ASCII.
-fn lower(s: &str) -> String {
-    if s.is_ascii() {
-        s.to_ascii_lowercase()
+/// Lower-cased, without a copy when it already is, and without the Unicode
+/// machinery when the text is ASCII.
+fn lower(s: &str) -> Cow<'_, str> {
+    if !s.is_ascii() {
+        Cow::Owned(s.to_lowercase())
+    } else if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
     } else {
-        s.to_lowercase()
+        Cow::Borrowed(s)
     }
 }
 
@@ -569,12 +597,12 @@ mod tests {
         )
         .result
         .unwrap();
-        assert_eq!(w.email, "ann@example.com");
+        assert_eq!(w.email(), "ann@example.com");
         assert_eq!(
             w.properties.to_vec(),
             vec![
-                ("firstname".into(), "Ann".into()),
-                ("email".into(), "ann@example.com".into())
+                ("email".into(), "ann@example.com".into()),
+                ("firstname".into(), "Ann".into())
             ]
         );
     }

@@ -20,6 +20,7 @@ use crate::config::LifecyclePolicy;
 use crate::hubspot::batch::{self, Input, Mode, Written};
 use crate::hubspot::client::{Client, Outcome};
 use crate::hubspot::errors::{HubSpotError, RejectReason};
+use crate::hubspot::values::PropertyValues;
 
 /// Sends batches under one lifecycle policy.
 pub struct Sender<'a> {
@@ -31,15 +32,10 @@ pub struct Sender<'a> {
 
 impl Sender<'_> {
     /// Writes the batch; one result per write, in order.
-    /// The writes' properties move into the request (they are not needed
-    /// after it); email and stage stay.
-    pub fn send(&self, writes: &mut [&mut ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+    pub fn send(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
         let staged = writes.iter().any(|w| w.stage.is_some());
         if !staged {
-            let inputs = writes
-                .iter_mut()
-                .map(|w| input(w, None))
-                .collect::<Vec<_>>();
+            let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
             return batch::write(self.client, Mode::UpsertByEmail, &inputs);
         }
         match self.policy {
@@ -48,11 +44,8 @@ impl Sender<'_> {
         }
     }
 
-    fn new_only(&self, writes: &mut [&mut ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
-        let inputs = writes
-            .iter_mut()
-            .map(|w| input(w, None))
-            .collect::<Vec<_>>();
+    fn new_only(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+        let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
         let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs)?;
         let mut follow = Vec::new();
         for (i, (w, r)) in writes.iter().zip(&results).enumerate() {
@@ -66,24 +59,23 @@ impl Sender<'_> {
         Ok(results)
     }
 
-    fn with_current(&self, writes: &mut [&mut ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+    fn with_current(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
         let emails: Vec<&str> = writes
             .iter()
             .filter(|w| w.stage.is_some())
-            .map(|w| w.email.as_str())
+            .map(|w| w.email())
             .collect();
         let current = read_stages(self.client, &emails)?;
         let rank = |s: &str| self.stages.iter().position(|x| x == s);
         let mut inputs = Vec::with_capacity(writes.len());
         let mut backward = Vec::new();
-        for (i, w) in writes.iter_mut().enumerate() {
-            let Some(stage) = w.stage.clone() else {
+        for (i, w) in writes.iter().enumerate() {
+            let Some(stage) = w.stage.as_deref() else {
                 inputs.push(input(w, None));
                 continue;
             };
             let force = self.policy == LifecyclePolicy::Force;
-            let stage = stage.as_str();
-            let set = match current.get(&w.email) {
+            let set = match current.get(w.email()) {
                 None => Some(stage), // a new contact takes any stage
                 Some((_, cur)) if cur == stage => None,
                 Some((_, cur)) if cur.is_empty() => Some(stage),
@@ -113,25 +105,31 @@ impl Sender<'_> {
         todo: Vec<(usize, Option<String>, String)>,
         results: &mut [Written],
     ) -> Result<(), HubSpotError> {
-        let mut inputs = Vec::new();
-        let mut owners = Vec::new();
+        let mut updates = Vec::new();
         for (i, id, stage) in todo {
             if !matches!(results[i], Written::Ok { .. }) {
                 continue;
             }
             match id {
-                Some(id) => {
-                    inputs.push(Input { id, properties: [("lifecyclestage", stage)].into_iter().collect() });
-                    owners.push(i);
-                }
+                Some(id) => updates.push((i, id, stage)),
                 None => results[i] = Written::Rejected(RejectReason::LifecycleRule("written, but HubSpot's answer did not name the contact, so its stage was not set".into())),
             }
         }
-        if inputs.is_empty() {
+        if updates.is_empty() {
             return Ok(());
         }
+        let none = PropertyValues::default();
+        let inputs: Vec<Input> = updates
+            .iter()
+            .map(|(_, id, stage)| Input {
+                id,
+                properties: &none,
+                stage: Some(stage),
+            })
+            .collect();
+        let owners = updates.iter().map(|(i, ..)| *i);
         let outcome = batch::write(self.client, Mode::UpdateById, &inputs)?;
-        for (i, r) in owners.into_iter().zip(outcome) {
+        for (i, r) in owners.zip(outcome) {
             if let Written::Rejected(why) = r {
                 results[i] = Written::Rejected(RejectReason::LifecycleRule(format!(
                     "written, but setting the stage failed: {why}"
@@ -142,14 +140,11 @@ impl Sender<'_> {
     }
 }
 
-fn input(w: &mut ContactWrite, stage: Option<&str>) -> Input {
-    let mut properties = std::mem::take(&mut w.properties);
-    if let Some(s) = stage {
-        properties.set("lifecyclestage", s);
-    }
+fn input<'a>(w: &'a ContactWrite, stage: Option<&'a str>) -> Input<'a> {
     Input {
-        id: w.email.clone(),
-        properties,
+        id: w.email(),
+        properties: &w.properties,
+        stage,
     }
 }
 
