@@ -5,7 +5,8 @@
 //! like an `id`, and expect them back); only `destinationStats` is added.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{self, Write};
 use std::sync::{Arc, Condvar, Mutex};
@@ -61,9 +62,9 @@ pub struct Record<'a> {
     pub data: Fields<'a>,
 }
 
-/// A record's top-level fields, in key order, the last of duplicate keys
-/// kept (as `serde_json::Map` would). Scalars borrow from the input line;
-/// only arrays and objects become `Value`s.
+/// A record's top-level fields in input order, each key once with the last
+/// of its values (as `serde_json::Map` would keep). Scalars borrow from the
+/// input line; only arrays and objects become `Value`s.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fields<'a>(Vec<(Cow<'a, str>, Field<'a>)>);
 
@@ -81,10 +82,7 @@ pub enum Field<'a> {
 impl<'a> Fields<'a> {
     /// The field named `key`.
     pub fn get(&self, key: &str) -> Option<&Field<'a>> {
-        self.0
-            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
-            .ok()
-            .map(|i| &self.0[i].1)
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// How many fields the record has.
@@ -96,7 +94,7 @@ impl<'a> Fields<'a> {
         self.0.is_empty()
     }
 
-    /// The fields in key order.
+    /// The fields in input order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Field<'a>)> {
         self.0.iter().map(|(k, v)| (k.as_ref(), v))
     }
@@ -108,19 +106,37 @@ impl<'a> Fields<'a> {
             .collect()
     }
 
-    /// Fields from an object's (key, value) pairs in input order: put in
-    /// key order, the last of equal keys kept.
+    /// Fields from an object's (key, value) pairs in input order. A key
+    /// given twice keeps its first place and takes its last value.
     pub fn from_pairs(mut fields: Vec<(Cow<'a, str>, Field<'a>)>) -> Fields<'a> {
-        fields.sort_by(|a, b| a.0.cmp(&b.0));
-        // The sort is stable: of equal keys, the later is moved into the
-        // slot of the earlier one, which it replaces.
-        fields.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            if same {
-                std::mem::swap(later, kept);
+        // Records are mostly small and without duplicates: comparing each
+        // key with those before it is cheaper than sorting or hashing them.
+        const SMALL: usize = 32;
+        let n = fields.len();
+        if n <= SMALL && (1..n).all(|i| fields[..i].iter().all(|(k, _)| *k != fields[i].0)) {
+            return Fields(fields);
+        }
+        // The place each key took first; `None` for that first place.
+        let mut first: HashMap<&str, usize> = HashMap::with_capacity(n);
+        let earlier: Vec<Option<usize>> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| match first.entry(k.as_ref()) {
+                Entry::Occupied(e) => Some(*e.get()),
+                Entry::Vacant(e) => {
+                    e.insert(i);
+                    None
+                }
+            })
+            .collect();
+        drop(first);
+        for (i, to) in earlier.iter().enumerate() {
+            if let Some(to) = *to {
+                fields[to].1 = std::mem::replace(&mut fields[i].1, Field::Null);
             }
-            same
-        });
+        }
+        let mut kept = earlier.iter().map(Option::is_none);
+        fields.retain(|_| kept.next().unwrap_or(true));
         Fields(fields)
     }
 
@@ -584,12 +600,33 @@ mod tests {
         assert!(data.get("n").unwrap().is_null());
         assert_eq!(
             data.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-            ["a", "b", "email", "n", "o"]
+            ["b", "a", "email", "n", "o"]
         );
         assert_eq!(
             serde_json::Value::Object(data.to_map()),
             json!({"a": 2, "b": "x\ny", "email": "a@b.co", "n": null, "o": {"k": [1]}})
         );
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_first_place_and_last_value_in_records_of_any_size() {
+        for n in [3, 31, 32, 33, 200] {
+            let mut pairs: Vec<(Cow<str>, Field)> = (0..n)
+                .map(|i| (Cow::Owned(format!("k{i}")), Field::Number(i.into())))
+                .collect();
+            pairs.push(("k1".into(), Field::Bool(true)));
+            pairs.push(("k0".into(), Field::Null));
+            pairs.push(("k1".into(), Field::String("last".into())));
+            let fields = Fields::from_pairs(pairs);
+            assert_eq!(fields.len(), n, "{n}");
+            let keys: Vec<String> = fields.iter().map(|(k, _)| k.to_string()).collect();
+            let want: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+            assert_eq!(keys, want);
+            assert_eq!(fields.get("k1").and_then(Field::as_str), Some("last"));
+            assert!(fields.get("k0").is_some_and(Field::is_null));
+            assert_eq!(fields.get("k2"), Some(&Field::Number(2.into())));
+            assert_eq!(fields.get("k"), None);
+        }
     }
 
     #[test]

@@ -157,6 +157,8 @@ fn plain_records_take_the_fast_path_and_agree_with_serde() {
         r#"{"type":"RECORD","record":{"stream":"contacts","data":{"email":"a@b.co","n":1,"x":-2.5,"big":18446744073709551615,"huge":18446744073709551616,"neg":-9223372036854775808,"f":1e3,"t":true,"no":false,"z":null,"é":"ü"},"emitted_at":1700000000000}}"#,
         r#"{ "record" : { "namespace" : null , "data" : { } , "stream" : "s" } , "type" : "RECORD" , "x" : [1,{"a":[]}] , "y" : -0.5e-3 }"#,
         r#"{"type":"RECORD","record":{"stream":"s","namespace":"ns","data":{"b":"2","a":"1","a":"3","nested":{"k":[1,"two",null]},"arr":["x","y"]},"meta":{"changes":[]}}}"#,
+        // Escapes inside nested values and skipped fields are serde's to read.
+        r#"{"type":"RECORD","record":{"stream":"s","data":{"o":{"q":"say \"hi\"\n"},"l":["\u00e9"]}},"x":{"k\t":"\\"}}"#,
     ] {
         let fast = scan::record(line).map(|l| format!("{l:?}"));
         assert!(fast.is_some(), "{line}");

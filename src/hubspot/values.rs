@@ -204,28 +204,33 @@ pub fn plain_text(text: &str) -> bool {
 /// The index of the first quote, backslash or control character in `bytes`.
 #[inline]
 pub fn first_special(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Per byte, the high bit is set where a byte is zero / below 0x20 (for
-    // the word as a whole, exact); the bytes of a word with one are then
-    // looked at one by one.
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
     let mut i = 0;
     while let Some(word) = bytes.get(i..i + 8) {
         let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        if (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
-            | zero(w ^ (ONES * b'"' as u64))
-            | zero(w ^ (ONES * b'\\' as u64))
-            != 0
-        {
-            break;
+        if let Some(at) = special_in(w) {
+            return Some(i + at);
         }
         i += 8;
     }
-    bytes[i..]
-        .iter()
-        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
-        .map(|at| i + at)
+    // The last few bytes, padded with a letter.
+    let mut last = [b'a'; 8];
+    last[..bytes.len() - i].copy_from_slice(&bytes[i..]);
+    special_in(u64::from_le_bytes(last)).map(|at| i + at)
+}
+
+/// The first special byte of eight (read little-endian). Per byte, the high
+/// bit of `hits` is set where a byte is below 0x20, a quote or a backslash;
+/// a borrow can set it wrongly only above a real hit, so the lowest one is
+/// exact.
+#[inline]
+fn special_in(w: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let hits = (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+        | zero(w ^ (ONES * b'"' as u64))
+        | zero(w ^ (ONES * b'\\' as u64));
+    (hits != 0).then(|| hits.trailing_zeros() as usize / 8)
 }
 
 #[cfg(test)]
@@ -301,6 +306,27 @@ mod tests {
                         let want = want.or(Some(len - 1));
                         assert_eq!(first_special(&text), want, "byte {b:#x} at {at} of {len}");
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_borrow_never_hides_or_fakes_the_first_special_byte() {
+        // Bytes on either side of each boundary the bit tricks test.
+        let edges = [
+            0x00, 0x01, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x5b, 0x5c, 0x5d, 0x7f, 0x80, 0xff,
+        ];
+        for len in 1..=17 {
+            for (a, b) in (0..len).flat_map(|a| (0..len).map(move |b| (a, b))) {
+                for (&x, &y) in edges.iter().flat_map(|x| edges.iter().map(move |y| (x, y))) {
+                    let mut text = vec![b'a'; len];
+                    text[a] = x;
+                    text[b] = y;
+                    let naive = text
+                        .iter()
+                        .position(|&c| c < 0x20 || c == b'"' || c == b'\\');
+                    assert_eq!(first_special(&text), naive, "{text:?}");
                 }
             }
         }
