@@ -194,7 +194,7 @@ fn a_created_property_reaches_every_record_decoded_in_parallel() {
     // decoded before the property existed are mapped again, none loses it.
     let emu = with_schema_write_scope();
     let records: Vec<Value> = (0..1500)
-        .map(|n| json!({"email": format!("c{n}@x.io"), "shoe_size": format!("{}", n % 50), "padding": "x".repeat(200)}))
+        .map(|n| json!({"email": format!("c{n}@x.io"), "shoe_size": format!("{}", n % 50), "padding": "x".repeat(1000)}))
         .collect();
     let (run, _) = sync(&emu, json!({"unknown_properties": "create"}), &records);
     assert_eq!(run.code, 0, "{}", run.logs());

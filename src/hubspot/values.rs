@@ -54,8 +54,9 @@ impl PropertyValues {
     pub fn push(&mut self, name: &str, value: &str) {
         debug_assert!(self.position(name).is_none(), "property {name} set twice");
         self.plain = false;
-        self.buf.extend_from_slice(&length(name).to_le_bytes());
-        self.buf.extend_from_slice(&length(value).to_le_bytes());
+        let header = u64::from(length(name)) | u64::from(length(value)) << 32;
+        self.buf.reserve(HEADER + name.len() + value.len());
+        self.buf.extend_from_slice(&header.to_le_bytes());
         self.buf.extend_from_slice(name.as_bytes());
         self.buf.extend_from_slice(value.as_bytes());
         self.len += 1;
@@ -159,9 +160,10 @@ fn length(s: &str) -> u32 {
 }
 
 /// The two lengths at the start of an entry.
+#[inline]
 fn lengths(entry: &[u8]) -> (usize, usize) {
-    let n = |i: usize| u32::from_le_bytes([entry[i], entry[i + 1], entry[i + 2], entry[i + 3]]);
-    (n(0) as usize, n(4) as usize)
+    let header = u64::from_le_bytes(entry[..HEADER].try_into().unwrap_or_default());
+    ((header & 0xffff_ffff) as usize, (header >> 32) as usize)
 }
 
 /// Bytes pushed as a `&str`, as a `&str` again.

@@ -34,7 +34,7 @@ pub enum Line<'a> {
 
 /// Bytes of input a chunk holds at most, unless one line is longer (a
 /// line is never split).
-pub const CHUNK_BYTES: usize = 64 * 1024;
+pub const CHUNK_BYTES: usize = 256 * 1024;
 
 /// A run of whole input lines read in one piece, numbered from `first`:
 /// the unit the decode stage hands to its threads.

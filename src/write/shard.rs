@@ -139,11 +139,12 @@ impl Shared {
     }
 }
 
-/// Records per routing chunk: a batch's worth.
-const CHUNK: usize = MAX_BATCH;
-/// Chunks queued per worker: with the chunk being filled, the one being
-/// batched and the open batch, at most 600 records wait per worker.
-const QUEUED_CHUNKS: usize = 3;
+/// Records per routing chunk: four batches' worth, so that a worker is woken
+/// (a system call and a context switch on a busy machine) rarely.
+const CHUNK: usize = 4 * MAX_BATCH;
+/// Chunks queued per worker: with the chunk being filled and the one being
+/// batched, at most 1,600 records wait per worker, besides its open batch.
+const QUEUED_CHUNKS: usize = 2;
 
 enum Msg {
     Records(Vec<(ContactWrite, Origin)>),
