@@ -20,8 +20,9 @@ use crate::config::Config;
 use crate::hubspot::errors::{truncate, RejectReason};
 use crate::hubspot::properties::Properties;
 
-/// Chunks queued per decoder, each way.
-const QUEUED: usize = 2;
+/// Chunks queued per decoder, each way: with chunks of up to 256 KiB, one
+/// keeps the decoders busy.
+const QUEUED: usize = 1;
 
 /// One input line, decoded and (for a record) mapped.
 #[derive(Debug)]

@@ -139,11 +139,11 @@ impl Shared {
     }
 }
 
-/// Records per routing chunk: four batches' worth, so that a worker is woken
+/// Records per routing chunk: two batches' worth, so that a worker is woken
 /// (a system call and a context switch on a busy machine) rarely.
-const CHUNK: usize = 4 * MAX_BATCH;
+const CHUNK: usize = 2 * MAX_BATCH;
 /// Chunks queued per worker: with the chunk being filled and the one being
-/// batched, at most 1,600 records wait per worker, besides its open batch.
+/// batched, at most 800 records wait per worker, besides its open batch.
 const QUEUED_CHUNKS: usize = 2;
 
 enum Msg {
