@@ -66,7 +66,10 @@ pub struct Record<'a> {
 /// of its values (as `serde_json::Map` would keep). Scalars borrow from the
 /// input line; only arrays and objects become `Value`s.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Fields<'a>(Vec<(Cow<'a, str>, Field<'a>)>);
+pub struct Fields<'a>(Pairs<'a>);
+
+/// A record's (key, value) pairs, as read.
+pub type Pairs<'a> = Vec<(Cow<'a, str>, Field<'a>)>;
 
 /// One field value of a record.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,7 +111,7 @@ impl<'a> Fields<'a> {
 
     /// Fields from an object's (key, value) pairs in input order. A key
     /// given twice keeps its first place and takes its last value.
-    pub fn from_pairs(mut fields: Vec<(Cow<'a, str>, Field<'a>)>) -> Fields<'a> {
+    pub fn from_pairs(mut fields: Pairs<'a>) -> Fields<'a> {
         // Records are mostly small and without duplicates: comparing each
         // key with those before it is cheaper than sorting or hashing them.
         const SMALL: usize = 32;
@@ -138,6 +141,14 @@ impl<'a> Fields<'a> {
         let mut kept = earlier.iter().map(Option::is_none);
         fields.retain(|_| kept.next().unwrap_or(true));
         Fields(fields)
+    }
+
+    /// The fields' vector, emptied: its allocation can hold the next
+    /// record's fields.
+    pub fn into_spare(self) -> Pairs<'a> {
+        let mut pairs = self.0;
+        pairs.clear();
+        pairs
     }
 
     /// Fields of a JSON object value (tests and callers holding a `Map`).

@@ -75,7 +75,7 @@ proptest! {
             for (n, range) in c.lines() {
                 prop_assert_eq!(n, last + 1);
                 last = n;
-                if let Line::Bad(why) = c.decode(range) {
+                if let Line::Bad(why) = c.decode(range, &mut Vec::new()) {
                     prop_assert!(!why.is_empty());
                 }
             }
@@ -89,7 +89,7 @@ proptest! {
         let line = json!({"type": kind, "record": {"stream": "contacts", "data": data.clone()}, "state": data}).to_string();
         let mut reader = Reader::new(Cursor::new(line.into_bytes()));
         let c = reader.next_chunk().unwrap().unwrap();
-        let lines: Vec<_> = c.lines().map(|(n, range)| (n, format!("{:?}", c.decode(range)))).collect();
+        let lines: Vec<_> = c.lines().map(|(n, range)| (n, format!("{:?}", c.decode(range, &mut Vec::new())))).collect();
         prop_assert_eq!(lines.len(), 1);
         prop_assert_eq!(lines[0].0, 1);
     }
@@ -160,7 +160,7 @@ fn plain_records_take_the_fast_path_and_agree_with_serde() {
         // Escapes inside nested values and skipped fields are serde's to read.
         r#"{"type":"RECORD","record":{"stream":"s","data":{"o":{"q":"say \"hi\"\n"},"l":["\u00e9"]}},"x":{"k\t":"\\"}}"#,
     ] {
-        let fast = scan::record(line).map(|l| format!("{l:?}"));
+        let fast = scan::record(line, &mut Vec::new()).map(|l| format!("{l:?}"));
         assert!(fast.is_some(), "{line}");
         assert_eq!(fast, serde_record(line), "{line}");
     }
@@ -173,7 +173,7 @@ proptest! {
     /// does, and never accepts a damaged line differently from serde.
     #[test]
     fn the_fast_path_agrees_with_serde(line in record_line(), cut in any::<prop::sample::Index>(), byte in any::<u8>()) {
-        let fast = scan::record(&line).map(|l| format!("{l:?}"));
+        let fast = scan::record(&line, &mut Vec::new()).map(|l| format!("{l:?}"));
         if !line.contains('\\') {
             prop_assert!(fast.is_some(), "a plain record left the fast path: {}", line);
         }
@@ -185,7 +185,7 @@ proptest! {
         let at = cut.index(bytes.len());
         bytes[at] = byte;
         for damaged in [std::str::from_utf8(&bytes).ok(), line.get(..at)].into_iter().flatten() {
-            if let Some(fast) = scan::record(damaged) {
+            if let Some(fast) = scan::record(damaged, &mut Vec::new()) {
                 prop_assert_eq!(Some(format!("{fast:?}")), serde_record(damaged), "{}", damaged);
             }
         }

@@ -19,6 +19,7 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::hubspot::errors::{truncate, RejectReason};
 use crate::hubspot::properties::Properties;
+use crate::protocol::Pairs;
 
 /// Chunks queued per decoder, each way: with chunks of up to 256 KiB, one
 /// keeps the decoders busy.
@@ -82,15 +83,17 @@ impl Rules {
     }
 
     /// Decodes line `line` of `chunk` (at `range`) under `props`; `None`
-    /// for a line a destination ignores.
-    pub fn decode(
+    /// for a line a destination ignores. A record's fields are read into
+    /// `spare`'s allocation, which is handed back for the next line.
+    pub fn decode<'c>(
         &self,
         props: &Properties,
-        chunk: &Chunk,
+        chunk: &'c Chunk,
         line: u64,
         range: Range<usize>,
+        spare: &mut Pairs<'c>,
     ) -> Option<Item> {
-        let (stream, namespace, data) = match chunk.decode(range.clone()) {
+        let (stream, namespace, data) = match chunk.decode(range.clone(), spare) {
             Line::Record {
                 stream,
                 namespace,
@@ -116,22 +119,25 @@ impl Rules {
             }
             _ => None,
         };
+        let kept = self.keep_data.then(|| data.to_map());
+        *spare = data.into_spare();
         Some(Item::Record(Record {
             line,
             range,
             mapped,
             email,
-            data: self.keep_data.then(|| data.to_map()),
+            data: kept,
         }))
     }
 
     fn decode_chunk(&self, chunk: Chunk) -> Decoded {
         let props = self.properties();
         let mut items = Vec::with_capacity(chunk.len());
+        let mut spare = Vec::new();
         items.extend(
             chunk
                 .lines()
-                .filter_map(|(line, range)| self.decode(&props, &chunk, line, range)),
+                .filter_map(|(line, range)| self.decode(&props, &chunk, line, range, &mut spare)),
         );
         Decoded { chunk, items }
     }

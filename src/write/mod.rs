@@ -301,7 +301,10 @@ impl Sequencer<'_> {
         if !record.mapped.dropped.iter().any(|n| props.get(n).is_some()) {
             return Ok(record);
         }
-        match self.rules.decode(&props, chunk, record.line, record.range) {
+        match self
+            .rules
+            .decode(&props, chunk, record.line, record.range, &mut Vec::new())
+        {
             Some(Item::Record(again)) => Ok(again),
             _ => unreachable!("a line decoded as a record decodes as one again"),
         }

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use serde_json::{Map, Value};
 
-use crate::protocol::{Envelope, Fields};
+use crate::protocol::{Envelope, Fields, Pairs};
 
 /// The longest line read (a record of 64 MiB is far beyond anything HubSpot
 /// accepts: 65,536 characters per property value).
@@ -80,12 +80,13 @@ impl Chunk {
         too_long.into_iter().chain(lines)
     }
 
-    /// The line at `range` (from [`Chunk::lines`]), decoded.
-    pub fn decode(&self, range: Range<usize>) -> Line<'_> {
+    /// The line at `range` (from [`Chunk::lines`]), decoded; a record's
+    /// fields take `spare`'s allocation.
+    pub fn decode<'a>(&'a self, range: Range<usize>, spare: &mut Pairs<'a>) -> Line<'a> {
         if self.too_long || range.len() > self.max_line {
             return Line::Bad(format!("line longer than {} bytes", self.max_line));
         }
-        parse(&self.bytes[range])
+        parse(&self.bytes[range], spare)
     }
 }
 
@@ -193,8 +194,8 @@ impl<R: BufRead> Reader<R> {
     }
 }
 
-/// Decodes one line.
-pub fn parse(bytes: &[u8]) -> Line<'_> {
+/// Decodes one line; a record's fields take `spare`'s allocation.
+pub fn parse<'a>(bytes: &'a [u8], spare: &mut Pairs<'a>) -> Line<'a> {
     let trimmed = trim(bytes);
     if trimmed.is_empty() {
         return Line::Ignored;
@@ -204,7 +205,7 @@ pub fn parse(bytes: &[u8]) -> Line<'_> {
         Ok(t) => t,
         Err(e) => return Line::Bad(format!("not valid UTF-8 (at byte {})", e.valid_up_to() + 1)),
     };
-    if let Some(line) = super::scan::record(text) {
+    if let Some(line) = super::scan::record(text, spare) {
         return line;
     }
     let envelope: Envelope = match serde_json::from_str(text) {
@@ -283,7 +284,7 @@ mod tests {
         while let Some(c) = r.next_chunk().unwrap() {
             assert_eq!(c.lines().count(), c.len());
             for (n, range) in c.lines() {
-                out.push((n, format!("{:?}", c.decode(range))));
+                out.push((n, format!("{:?}", c.decode(range, &mut Vec::new()))));
             }
         }
         out
