@@ -117,7 +117,9 @@ fn run(command: Command, out: &Arc<Output>) -> Result<(), HubSpotError> {
         } => {
             let config = Config::load(&config).map_err(config_error)?;
             let catalog = Catalog::load(&catalog).map_err(config_error)?;
-            let stdin = BufReader::with_capacity(1 << 16, io::stdin());
+            // A pipe hands over at most 64 KiB per read; a redirected file
+            // fills whole chunks.
+            let stdin = BufReader::with_capacity(write::reader::CHUNK_BYTES, io::stdin());
             let options = write::RunOptions {
                 progress: progress_mode(progress, no_progress),
                 ..write::RunOptions::default()

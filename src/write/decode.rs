@@ -21,9 +21,8 @@ use crate::hubspot::errors::{truncate, RejectReason};
 use crate::hubspot::properties::Properties;
 use crate::protocol::Pairs;
 
-/// Chunks queued per decoder, each way: with chunks of up to 256 KiB, one
-/// keeps the decoders busy.
-const QUEUED: usize = 1;
+/// Chunks queued per decoder, each way.
+const QUEUED: usize = 2;
 
 /// One input line, decoded and (for a record) mapped.
 #[derive(Debug)]
