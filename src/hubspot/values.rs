@@ -1,7 +1,8 @@
 //! The property values of one contact write, and what they need in a JSON
 //! request. The sync makes one of these per record, so all of it lives in
-//! one buffer (one allocation per record), and text known to need no JSON
-//! escaping is marked so the request copies it as it is.
+//! one buffer (one allocation per record, unless its text outgrows the
+//! first guess), and text known to need no JSON escaping is marked so the
+//! request copies it as it is.
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -153,8 +154,10 @@ impl<'a> Iterator for Raw<'a> {
     }
 }
 
-/// A name's or value's length as stored. Longer text can't reach here: an
-/// input line is far shorter than 4 GiB.
+/// A name's or value's length as stored. Longer text can't reach here: a
+/// line is at most 64 MiB, and the widest rendering of a value (a number
+/// such as 1e308 written out in full, ~52 times its input) stays below
+/// 4 GiB.
 fn length(s: &str) -> u32 {
     u32::try_from(s.len()).expect("property text under 4 GiB")
 }

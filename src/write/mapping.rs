@@ -35,7 +35,8 @@ pub struct ContactWrite {
 }
 
 impl ContactWrite {
-    /// A write of `email` (trimmed, lower-cased) and `properties`.
+    /// A write of `email` (trimmed, lower-cased) and `properties`, which
+    /// hold neither `email` nor `lifecyclestage` (that is `stage`).
     pub fn new<'p>(
         email: &str,
         properties: impl IntoIterator<Item = (&'p str, &'p str)>,
@@ -44,6 +45,10 @@ impl ContactWrite {
         let mut values = PropertyValues::default();
         values.push("email", email);
         for (k, v) in properties {
+            debug_assert!(
+                k != "email" && k != "lifecyclestage",
+                "{k} is not a property here"
+            );
             values.set(k, v);
         }
         ContactWrite {
@@ -131,8 +136,8 @@ impl<'a> Mapper<'a> {
         let mut renamed;
         let fields: &mut dyn Iterator<Item = (&str, Found)> =
             if self.config.property_mapping.is_empty() {
-                // No renames: the record's own fields, already in key order and
-                // unique, are the properties.
+                // No renames: the record's own fields, unique and in input
+                // order, are the properties.
                 plain = data
                     .iter()
                     .filter(|(k, _)| {
