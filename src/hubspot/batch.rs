@@ -592,11 +592,11 @@ mod tests {
     #[test]
     fn plain_text_is_copied_and_anything_else_escaped() {
         let mut plain = PropertyValues::with_capacity(2, 64);
-        plain.push_plain("firstname", "Ann é");
-        plain.push_plain("email", "ann@x.io");
+        plain.push_as("firstname", "Ann é", true);
+        plain.push_as("email", "ann@x.io", true);
         assert!(plain.is_plain());
         let mut mixed = PropertyValues::with_capacity(2, 64);
-        mixed.push_plain("firstname", "Bo");
+        mixed.push_as("firstname", "Bo", true);
         mixed.push("lastname", "say \"hi\"\n");
         assert!(!mixed.is_plain());
         let mut merged = plain.clone();

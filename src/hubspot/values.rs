@@ -16,7 +16,7 @@ pub struct PropertyValues {
     buf: Vec<u8>,
     len: usize,
     /// No name or value holds a byte JSON must escape: the request copies
-    /// the text as it is. Known only from [`PropertyValues::push_plain`].
+    /// the text as it is. Known only from [`PropertyValues::push_as`].
     plain: bool,
 }
 
@@ -38,23 +38,22 @@ impl PropertyValues {
         self.plain
     }
 
-    /// Like [`PropertyValues::push`], for a name and value the caller knows
-    /// hold no quote, backslash or control character (text copied from a
-    /// JSON string that had no escape, or checked with [`plain_text`]).
-    pub fn push_plain(&mut self, name: &str, value: &str) {
-        debug_assert!(
-            plain_text(name) && plain_text(value),
-            "{name:?}: {value:?} is not plain"
-        );
-        let plain = self.plain;
-        self.push(name, value);
-        self.plain = plain;
-    }
-
     /// Adds a name the values don't have yet (the caller knows it is new).
     pub fn push(&mut self, name: &str, value: &str) {
+        self.push_as(name, value, false);
+    }
+
+    /// Like [`PropertyValues::push`]; `plain` when the caller knows name and
+    /// value hold no quote, backslash or control character (text copied
+    /// from a JSON string that had no escape, or checked with
+    /// [`plain_text`]).
+    pub fn push_as(&mut self, name: &str, value: &str, plain: bool) {
         debug_assert!(self.position(name).is_none(), "property {name} set twice");
-        self.plain = false;
+        debug_assert!(
+            !plain || (plain_text(name) && plain_text(value)),
+            "{name:?}: {value:?} is not plain"
+        );
+        self.plain &= plain;
         let header = u64::from(length(name)) | u64::from(length(value)) << 32;
         self.buf.reserve(HEADER + name.len() + value.len());
         self.buf.extend_from_slice(&header.to_le_bytes());
@@ -87,7 +86,9 @@ impl PropertyValues {
 
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+        self.raw()
+            .find(|(k, _)| *k == name.as_bytes())
+            .map(|(_, v)| text(v))
     }
 
     /// (name, value) pairs in insertion order.
@@ -123,12 +124,11 @@ impl PropertyValues {
     /// Where `name`'s entry starts in the buffer.
     fn position(&self, name: &str) -> Option<usize> {
         let mut at = 0;
-        while at < self.buf.len() {
-            let (name_len, value_len) = lengths(&self.buf[at..]);
-            if &self.buf[at + HEADER..at + HEADER + name_len] == name.as_bytes() {
+        for (k, v) in self.raw() {
+            if k == name.as_bytes() {
                 return Some(at);
             }
-            at += HEADER + name_len + value_len;
+            at += HEADER + k.len() + v.len();
         }
         None
     }
@@ -284,7 +284,7 @@ mod tests {
     #[test]
     fn plain_only_while_every_push_is_plain() {
         let mut p = PropertyValues::with_capacity(2, 16);
-        p.push_plain("a", "1");
+        p.push_as("a", "1", true);
         assert!(p.is_plain());
         let mut q = p.clone();
         q.push("b", "\"");

@@ -178,11 +178,7 @@ impl<'a> Mapper<'a> {
             };
         // The email goes first: it is the write's matching key.
         let mut properties = PropertyValues::with_capacity(data.len() + 1, 128);
-        if email_plain {
-            properties.push_plain("email", &email);
-        } else {
-            properties.push("email", &email);
-        }
+        properties.push_as("email", &email, email_plain);
         let mut stage = None;
         for (name, value) in fields {
             if value.is_null() {
@@ -223,11 +219,8 @@ impl<'a> Mapper<'a> {
                 stage = Some(text.into_owned());
             } else {
                 // Names are unique: `fields` has each once, "email" excluded.
-                if prop.plain_name && (verbatim || plain_text(&text)) {
-                    properties.push_plain(name, &text);
-                } else {
-                    properties.push(name, &text);
-                }
+                let plain = prop.plain_name && (verbatim || plain_text(&text));
+                properties.push_as(name, &text, plain);
             }
         }
         if stage.is_none() {
