@@ -4,13 +4,15 @@
 //! inputs (first by what HubSpot's message names, then by halves); a single
 //! input's 409 "Existing ID" conflict becomes an update of that contact.
 
+use std::collections::BTreeMap;
+
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::client::{Client, Outcome};
 use super::errors::{
     property_problems, reason_from_body, truncate, HubSpotError, PropertyProblem, RejectReason,
 };
-use super::values::{first_special, PropertyValues};
 
 /// Upsert by email, or update by record id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,12 +21,15 @@ pub enum Mode {
     UpdateById,
 }
 
+/// Property values of one write, by property name.
+pub type Values = BTreeMap<String, String>;
+
 /// One input of a batch, borrowed from the write it sends.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Input<'a> {
     /// The email (upsert) or the record id (update).
     pub id: &'a str,
-    pub properties: &'a PropertyValues,
+    pub properties: &'a Values,
     /// A lifecycle stage sent along with the properties ("" clears it).
     pub stage: Option<&'a str>,
 }
@@ -264,7 +269,7 @@ fn narrow(
         } else if name == "lifecyclestage" && inputs[i].stage.is_some() {
             inputs[i].stage
         } else {
-            inputs[i].properties.get(name)
+            inputs[i].properties.get(name).map(String::as_str)
         }
     };
     let certain = |i: usize, p: &PropertyProblem| {
@@ -354,11 +359,8 @@ fn resolve_single(
     if !same_person(&owner, input.id) {
         return Ok(conflict());
     }
-    let properties: PropertyValues = input
-        .properties
-        .iter()
-        .filter(|(k, _)| *k != "email")
-        .collect();
+    let mut properties = input.properties.clone();
+    properties.remove("email");
     let update = Input {
         id: &id,
         properties: &properties,
@@ -408,123 +410,62 @@ pub fn existing_id(message: &str) -> Option<String> {
 
 /// Serialises the inputs of `group` with their batch index as trace id.
 fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
-    // Sized once: the properties' text plus JSON punctuation and keys.
-    let size: usize = group
-        .iter()
-        .map(|&i| {
-            100 + 2 * inputs[i].id.len()
-                + inputs[i].properties.text_len()
-                + inputs[i].stage.map_or(0, str::len)
-                + 6 * inputs[i].properties.len()
-        })
-        .sum();
-    let mut out = Vec::with_capacity(size + 16);
-    out.extend_from_slice(b"{\"inputs\":[");
-    for (n, &i) in group.iter().enumerate() {
-        let input = &inputs[i];
-        if n > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"{\"id\":");
-        json_string(&mut out, input.id.as_bytes());
-        if mode == Mode::UpsertByEmail {
-            out.extend_from_slice(b",\"idProperty\":\"email\"");
-        }
-        out.extend_from_slice(b",\"properties\":{");
-        let plain = input.properties.is_plain();
-        for (k, (name, value)) in input.properties.raw().enumerate() {
-            if k > 0 {
-                out.push(b',');
-            }
-            if plain {
-                out.push(b'"');
-                out.extend_from_slice(name);
-                out.extend_from_slice(b"\":\"");
-                out.extend_from_slice(value);
-                out.push(b'"');
-            } else {
-                json_string(&mut out, name);
-                out.push(b':');
-                json_string(&mut out, value);
-            }
-        }
-        if let Some(stage) = input.stage {
-            if !input.properties.is_empty() {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"\"lifecyclestage\":");
-            json_string(&mut out, stage.as_bytes());
-        }
-        // The input's index, as a string: HubSpot echoes it in errors.
-        out.extend_from_slice(b"},\"objectWriteTraceId\":\"");
-        decimal(&mut out, i);
-        out.extend_from_slice(b"\"}");
-    }
-    out.extend_from_slice(b"]}");
-    out
+    let body = Body {
+        inputs: group
+            .iter()
+            .map(|&i| Wire {
+                id: inputs[i].id,
+                id_property: (mode == Mode::UpsertByEmail).then_some("email"),
+                properties: WireProperties(&inputs[i]),
+                // HubSpot echoes it in per-input errors.
+                object_write_trace_id: i.to_string(),
+            })
+            .collect(),
+    };
+    serde_json::to_vec(&body).expect("a batch body is plain strings")
 }
 
-/// Writes `s` (UTF-8) as a JSON string. Text copied from JSON input has
-/// nothing to escape: it is copied whole.
-fn json_string(out: &mut Vec<u8>, s: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    let mut rest = s;
-    while let Some(i) = first_special(rest) {
-        out.extend_from_slice(&rest[..i]);
-        let b = rest[i];
-        let short = match b {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
-            0x08 => b'b',
-            0x0c => b'f',
-            _ => 0,
-        };
-        if short == 0 {
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 15) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(&[b'\\', short]);
-        }
-        rest = &rest[i + 1..];
-    }
-    out.extend_from_slice(rest);
-    out.push(b'"');
+/// A batch request body.
+#[derive(Serialize)]
+struct Body<'a> {
+    inputs: Vec<Wire<'a>>,
 }
 
-/// Writes `n` in decimal.
-fn decimal(out: &mut Vec<u8>, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// One input as HubSpot reads it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Wire<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_property: Option<&'static str>,
+    properties: WireProperties<'a>,
+    object_write_trace_id: String,
+}
+
+/// An input's properties, its lifecycle stage among them.
+struct WireProperties<'a>(&'a Input<'a>);
+
+impl Serialize for WireProperties<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Input {
+            properties, stage, ..
+        } = self.0;
+        let values = properties.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        s.collect_map(values.chain(stage.map(|v| ("lifecyclestage", v))))
     }
-    out.extend_from_slice(&digits[at..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hubspot::values::plain_text;
     use serde_json::json;
 
     /// An input owning its text for the test's length (leaked: tests only).
     fn input(email: &str, props: &[(&str, &str)]) -> Input<'static> {
-        let properties: PropertyValues = props.iter().copied().collect();
+        let properties: Values = props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Input {
             id: Box::leak(email.into()),
             properties: Box::leak(Box::new(properties)),
@@ -581,49 +522,6 @@ mod tests {
         assert_eq!(v["inputs"][11]["objectWriteTraceId"], "1");
         assert_eq!(v["inputs"][10]["objectWriteTraceId"], "0");
         assert_eq!(v["inputs"][11]["properties"]["empty"], "");
-        let mut text = Vec::new();
-        for n in [0, 7, 10, 99, 12345, usize::MAX] {
-            text.clear();
-            decimal(&mut text, n);
-            assert_eq!(text, n.to_string().as_bytes());
-        }
-    }
-
-    #[test]
-    fn plain_text_is_copied_and_anything_else_escaped() {
-        let mut plain = PropertyValues::with_capacity(2, 64);
-        plain.push_as("firstname", "Ann é", true);
-        plain.push_as("email", "ann@x.io", true);
-        assert!(plain.is_plain());
-        let mut mixed = PropertyValues::with_capacity(2, 64);
-        mixed.push_as("firstname", "Bo", true);
-        mixed.push("lastname", "say \"hi\"\n");
-        assert!(!mixed.is_plain());
-        let mut merged = plain.clone();
-        merged.merge(&plain);
-        assert!(merged.is_plain(), "plain merged with plain stays plain");
-        merged.set("firstname", "x\\y");
-        assert!(!merged.is_plain());
-        let inputs: Vec<Input> = [&plain, &mixed, &merged]
-            .into_iter()
-            .map(|properties| Input {
-                id: "i",
-                properties,
-                stage: None,
-            })
-            .collect();
-        let v: Value =
-            serde_json::from_slice(&encode(Mode::UpdateById, &inputs, &[0, 1, 2])).unwrap();
-        assert_eq!(
-            v["inputs"][0]["properties"],
-            json!({"firstname": "Ann é", "email": "ann@x.io"})
-        );
-        assert_eq!(
-            v["inputs"][1]["properties"],
-            json!({"firstname": "Bo", "lastname": "say \"hi\"\n"})
-        );
-        assert_eq!(v["inputs"][2]["properties"]["firstname"], "x\\y");
-        assert!(!plain_text("a\"b") && !plain_text("a\u{1f}") && plain_text("a/b é"));
     }
 
     #[test]

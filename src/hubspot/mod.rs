@@ -7,7 +7,6 @@ pub mod errors;
 pub mod governor;
 pub mod properties;
 pub mod retry;
-pub mod values;
 
 pub use client::Client;
 pub use errors::HubSpotError;

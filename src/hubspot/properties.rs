@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 
 use super::client::{Client, Outcome};
 use super::errors::HubSpotError;
-use super::values::plain_text;
 use crate::protocol::FailureType;
 
 /// The HubSpot value type of a property.
@@ -35,8 +34,6 @@ pub struct Property {
     pub labels: Vec<String>,
     /// False for read-only and calculated properties.
     pub writable: bool,
-    /// The name needs no escaping in JSON (HubSpot's names never do).
-    pub plain_name: bool,
 }
 
 /// The contacts object's property definitions.
@@ -145,7 +142,6 @@ fn text(name: &str) -> Property {
         options: Vec::new(),
         labels: Vec::new(),
         writable: true,
-        plain_name: plain_text(name),
     }
 }
 
@@ -188,7 +184,6 @@ fn parse_property(p: &Value) -> Option<Property> {
         == Some(true)
         || p.get("calculated").and_then(Value::as_bool) == Some(true);
     Some(Property {
-        plain_name: plain_text(&name),
         name,
         kind,
         multi: kind == Kind::Enumeration && field_type == "checkbox",

@@ -280,11 +280,9 @@ mod tests {
                     Item::Record(r) => (
                         r.line,
                         format!(
-                                "{:?}",
-                                r.mapped
-                                    .result
-                                    .map(|w| w.properties.get("n").map(str::to_string))
-                            ),
+                            "{:?}",
+                            r.mapped.result.map(|w| w.properties.get("n").cloned())
+                        ),
                     ),
                     Item::State { line, .. } => (line, "state".into()),
                     Item::UnknownStream { line, .. } => (line, "unknown stream".into()),

@@ -19,17 +19,17 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::config::{Config, NullPolicy, UnknownProperties};
+use crate::hubspot::batch::Values;
 use crate::hubspot::errors::RejectReason;
 use crate::hubspot::properties::{Kind, Properties, Property};
-use crate::hubspot::values::{plain_text, PropertyValues};
 use crate::protocol::{Field, Fields};
 
 /// A record ready to be written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContactWrite {
-    /// Properties to set, first `email` (trimmed, lower-cased: the
-    /// matching key), never `lifecyclestage`.
-    pub properties: PropertyValues,
+    /// Properties to set, `email` (trimmed, lower-cased: the matching key)
+    /// among them, never `lifecyclestage`.
+    pub properties: Values,
     /// The lifecycle stage the record (or the config) asks for.
     pub stage: Option<String>,
 }
@@ -42,15 +42,15 @@ impl ContactWrite {
         properties: impl IntoIterator<Item = (&'p str, &'p str)>,
         stage: Option<&str>,
     ) -> ContactWrite {
-        let mut values = PropertyValues::default();
-        values.push("email", email);
+        let mut values = Values::new();
         for (k, v) in properties {
             debug_assert!(
                 k != "email" && k != "lifecyclestage",
                 "{k} is not a property here"
             );
-            values.set(k, v);
+            values.insert(k.to_string(), v.to_string());
         }
+        values.insert("email".to_string(), email.to_string());
         ContactWrite {
             properties: values,
             stage: stage.map(str::to_string),
@@ -59,12 +59,7 @@ impl ContactWrite {
 
     /// The matching key: the trimmed, lower-cased email.
     pub fn email(&self) -> &str {
-        std::str::from_utf8(self.key()).unwrap_or_default()
-    }
-
-    /// The email's bytes: enough to hash and compare, without a UTF-8 check.
-    pub fn key(&self) -> &[u8] {
-        self.properties.raw().next().map_or(&[], |(_, email)| email)
+        self.properties.get("email").map_or("", String::as_str)
     }
 }
 
@@ -123,7 +118,6 @@ impl<'a> Mapper<'a> {
             Some(s) if !s.trim().is_empty() => lower(s.trim()),
             _ => return Err(RejectReason::NoEmail),
         };
-        let email_plain = found.as_ref().is_some_and(Found::is_verbatim) || plain_text(&email);
         if !plausible_email(&email) {
             return Err(RejectReason::InvalidEmail);
         }
@@ -176,9 +170,8 @@ impl<'a> Mapper<'a> {
                 renamed = fields.into_iter();
                 &mut renamed
             };
-        // The email goes first: it is the write's matching key.
-        let mut properties = PropertyValues::with_capacity(data.len() + 1, 128);
-        properties.push_as("email", &email, email_plain);
+        let mut properties = Values::new();
+        properties.insert("email".to_string(), email.into_owned());
         let mut stage = None;
         for (name, value) in fields {
             if value.is_null() {
@@ -203,8 +196,6 @@ impl<'a> Mapper<'a> {
             if !prop.writable {
                 return Err(RejectReason::ReadOnlyProperty(name.to_string()));
             }
-            // The text as it is in the input line, or "": nothing to escape.
-            let verbatim = value.is_null() || (value.is_verbatim() && prop.kind == Kind::String);
             let text: Cow<str> = match value {
                 _ if value.is_null() => Cow::Borrowed(""),
                 // The common case: a string for a string property, copied
@@ -218,9 +209,7 @@ impl<'a> Mapper<'a> {
             if name == "lifecyclestage" {
                 stage = Some(text.into_owned());
             } else {
-                // Names are unique: `fields` has each once, "email" excluded.
-                let plain = prop.plain_name && (verbatim || plain_text(&text));
-                properties.push_as(name, &text, plain);
+                properties.insert(name.to_string(), text.into_owned());
             }
         }
         if stage.is_none() {
@@ -250,12 +239,6 @@ impl Found<'_, '_> {
             Found::Field(f) => f.as_str(),
             Found::Nested(v) => v.as_str(),
         }
-    }
-
-    /// A string borrowed from the input line: a JSON string without an
-    /// escape, so it holds no quote, backslash or control character.
-    fn is_verbatim(&self) -> bool {
-        matches!(self, Found::Field(Field::String(Cow::Borrowed(_))))
     }
 }
 
@@ -597,7 +580,7 @@ mod tests {
         .unwrap();
         assert_eq!(w.email(), "ann@example.com");
         assert_eq!(
-            w.properties.to_vec(),
+            w.properties.into_iter().collect::<Vec<_>>(),
             vec![
                 ("email".into(), "ann@example.com".into()),
                 ("firstname".into(), "Ann".into())
@@ -691,12 +674,12 @@ mod tests {
         let w = map(&ignore, json!({"email": "a@x.io", "firstname": null}))
             .result
             .unwrap();
-        assert!(w.properties.get("firstname").is_none());
+        assert!(w.properties.get("firstname").map(String::as_str).is_none());
         let clear = config(json!({"null_values": "clear"}));
         let w = map(&clear, json!({"email": "a@x.io", "firstname": null}))
             .result
             .unwrap();
-        assert_eq!(w.properties.get("firstname"), Some(""));
+        assert_eq!(w.properties.get("firstname").map(String::as_str), Some(""));
     }
 
     #[test]
@@ -708,9 +691,15 @@ mod tests {
         )
         .result
         .unwrap();
-        assert_eq!(w.properties.get("firstname"), Some("Ann"));
-        assert_eq!(w.properties.get("city"), Some("Oslo"));
-        assert!(w.properties.get("address").is_none() && w.properties.get("name").is_none());
+        assert_eq!(
+            w.properties.get("firstname").map(String::as_str),
+            Some("Ann")
+        );
+        assert_eq!(w.properties.get("city").map(String::as_str), Some("Oslo"));
+        assert!(
+            w.properties.get("address").map(String::as_str).is_none()
+                && w.properties.get("name").map(String::as_str).is_none()
+        );
     }
 
     #[test]

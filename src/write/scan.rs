@@ -17,7 +17,6 @@ use serde::Deserialize;
 use serde_json::{Number, Value};
 
 use super::reader::Line;
-use crate::hubspot::values::first_special;
 use crate::protocol::{Field, Fields, Pairs};
 
 /// Decodes `text` (one trimmed, valid UTF-8 line) if it is a plain RECORD
@@ -302,4 +301,11 @@ mod tests {
             assert!(!valid_number(bad), "{bad}");
         }
     }
+}
+
+/// The first byte JSON must escape in a string (quote, backslash, control).
+fn first_special(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
 }

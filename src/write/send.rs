@@ -17,10 +17,9 @@ use serde_json::{json, Value};
 
 use super::mapping::ContactWrite;
 use crate::config::LifecyclePolicy;
-use crate::hubspot::batch::{self, Input, Mode, Written};
+use crate::hubspot::batch::{self, Input, Mode, Values, Written};
 use crate::hubspot::client::{Client, Outcome};
 use crate::hubspot::errors::{HubSpotError, RejectReason};
-use crate::hubspot::values::PropertyValues;
 
 /// Sends batches under one lifecycle policy.
 pub struct Sender<'a> {
@@ -118,7 +117,7 @@ impl Sender<'_> {
         if updates.is_empty() {
             return Ok(());
         }
-        let none = PropertyValues::default();
+        let none = Values::new();
         let inputs: Vec<Input> = updates
             .iter()
             .map(|(_, id, stage)| Input {

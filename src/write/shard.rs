@@ -192,7 +192,7 @@ impl Shards {
     /// Routes a record to its worker; a full chunk is handed on (blocking
     /// while that worker's queue is full).
     pub fn route(&mut self, write: ContactWrite, origin: Origin) {
-        let shard = (email_hash(write.key()) % self.senders.len() as u64) as usize;
+        let shard = (email_hash(write.email().as_bytes()) % self.senders.len() as u64) as usize;
         self.pending[shard].push((write, origin));
         if self.pending[shard].len() >= CHUNK {
             self.hand_on(shard);
