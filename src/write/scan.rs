@@ -247,6 +247,13 @@ fn valid_number(n: &str) -> bool {
     i == b.len()
 }
 
+/// The first byte JSON must escape in a string (quote, backslash, control).
+fn first_special(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,11 +308,4 @@ mod tests {
             assert!(!valid_number(bad), "{bad}");
         }
     }
-}
-
-/// The first byte JSON must escape in a string (quote, backslash, control).
-fn first_special(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
 }
