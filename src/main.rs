@@ -117,9 +117,7 @@ fn run(command: Command, out: &Arc<Output>) -> Result<(), HubSpotError> {
         } => {
             let config = Config::load(&config).map_err(config_error)?;
             let catalog = Catalog::load(&catalog).map_err(config_error)?;
-            // A pipe hands over at most 64 KiB per read; a redirected file
-            // fills whole chunks.
-            let stdin = BufReader::with_capacity(write::reader::CHUNK_BYTES, io::stdin());
+            let stdin = BufReader::with_capacity(64 * 1024, io::stdin());
             let options = write::RunOptions {
                 progress: progress_mode(progress, no_progress),
                 ..write::RunOptions::default()

@@ -1,8 +1,10 @@
-//! The open batch of one shard worker, and the dedupe: a record for an email
+//! The batch stage: the open batch, and the dedupe — a record for an email
 //! already in the open batch is merged into its entry so that the entry
-//! equals applying both records in input order. Nothing is remembered beyond
-//! the open batch, so memory stays bounded however long the input.
+//! equals applying both records in input order. A batch is full at 100
+//! contacts, 1,000 merged records or [`MAX_BYTES`] of data; nothing is
+//! remembered beyond it, so memory stays bounded however long the input.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use serde_json::{Map, Value};
@@ -10,19 +12,18 @@ use serde_json::{Map, Value};
 use super::mapping::ContactWrite;
 
 /// HubSpot's batch size limit.
-pub const MAX_BATCH: usize = 100;
+pub(crate) const MAX_BATCH: usize = 100;
 /// Records one open batch may hold, merged ones included: a stream of
 /// rewrites of a few emails still gets flushed, and memory stays bounded.
-pub const MAX_RECORDS: usize = 10 * MAX_BATCH;
-
-/// Slots of the email table: more than twice `MAX_BATCH`, indexes fit a byte.
-const SLOTS: usize = 256;
-const _: () = assert!(MAX_BATCH * 2 < SLOTS && SLOTS <= 256);
+pub(crate) const MAX_RECORDS: usize = 10 * MAX_BATCH;
+/// Bytes of record data one batch may hold (its request body is about as
+/// large): wide records make smaller batches, never a huge request.
+pub(crate) const MAX_BYTES: usize = 2 * 1024 * 1024;
 
 /// Where a record came from: its state window, its input line and (only
-/// when a rejected-records file is configured) its data.
+/// when the rejects sink keeps record data) its data.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Origin {
+pub(crate) struct Origin {
     pub window: u64,
     pub line: u64,
     pub data: Option<Map<String, Value>>,
@@ -30,30 +31,24 @@ pub struct Origin {
 
 /// One batch input: the merged write and every record merged into it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub write: ContactWrite,
-    /// The first record (most entries have only this one: no allocation).
-    first: Origin,
-    /// Records merged into it later, in input order.
-    later: Vec<Origin>,
+    /// Every record merged into it, in input order.
+    pub origins: Vec<Origin>,
 }
 
-impl Entry {
-    /// Every record merged into this entry, in input order.
-    pub fn origins(&self) -> impl Iterator<Item = &Origin> {
-        std::iter::once(&self.first).chain(&self.later)
-    }
-
-    /// How many records were merged into this entry.
-    pub fn records(&self) -> usize {
-        1 + self.later.len()
-    }
+/// A batch taken out of the open batch, ready to send.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub entries: Vec<Entry>,
+    /// Bytes of record data it holds.
+    pub bytes: usize,
 }
 
 /// How two lifecycle stages for one contact combine, per policy, so that the
 /// merged entry ends where sequential writes would.
 #[derive(Debug, Clone, PartialEq)]
-pub enum StageMerge {
+pub(crate) enum StageMerge {
     /// Only a creating write sets the stage: the first stage wins.
     First,
     /// Only forward moves apply: the furthest stage wins (ranks in order).
@@ -62,97 +57,79 @@ pub enum StageMerge {
     Last,
 }
 
-/// The open batch of one worker.
-pub struct OpenBatch {
+/// The open batch.
+pub(crate) struct OpenBatch {
     entries: Vec<Entry>,
-    /// Each entry's email hash.
-    keys: Vec<u64>,
-    /// Finds an email's entry without a map or a copy of the email: an
-    /// open-addressing table of entry index + 1 (0: free), by email hash.
-    slots: [u8; SLOTS],
+    /// Each email's entry.
+    index: HashMap<String, usize>,
     records: usize,
+    bytes: usize,
     opened: Option<Instant>,
     merge: StageMerge,
 }
 
 impl OpenBatch {
-    pub fn new(merge: StageMerge) -> OpenBatch {
+    pub(crate) fn new(merge: StageMerge) -> OpenBatch {
         OpenBatch {
             entries: Vec::with_capacity(MAX_BATCH),
-            keys: Vec::with_capacity(MAX_BATCH),
-            slots: [0; SLOTS],
+            index: HashMap::with_capacity(MAX_BATCH),
             records: 0,
+            bytes: 0,
             opened: None,
             merge,
         }
     }
 
-    /// Adds a record, merging it into an entry for the same email.
-    pub fn push(&mut self, write: ContactWrite, origin: Origin) {
+    /// Whether a record of `bytes` fits (an empty batch takes any record).
+    pub(crate) fn fits(&self, bytes: usize) -> bool {
+        self.entries.is_empty() || self.bytes + bytes <= MAX_BYTES
+    }
+
+    /// Adds a record of `bytes`, merging it into an entry for the same email.
+    pub(crate) fn push(&mut self, write: ContactWrite, origin: Origin, bytes: usize) {
         self.records += 1;
-        let key = email_hash(write.email().as_bytes());
-        let mut slot = key as usize % SLOTS;
-        while let Some(i) = (self.slots[slot] as usize).checked_sub(1) {
-            if self.keys[i] == key
-                && self.entries[i].write.email().as_bytes() == write.email().as_bytes()
-            {
-                break;
-            }
-            slot = (slot + 1) % SLOTS;
-        }
-        if let Some(i) = (self.slots[slot] as usize).checked_sub(1) {
+        self.bytes += bytes;
+        if let Some(&i) = self.index.get(write.email()) {
             let entry = &mut self.entries[i];
+            let stage = merge_stage(&self.merge, entry.write.stage.take(), write.stage);
             entry.write.properties.extend(write.properties);
-            entry.write.stage = merge_stage(&self.merge, entry.write.stage.take(), write.stage);
-            entry.later.push(origin);
+            entry.write.stage = stage;
+            entry.origins.push(origin);
             return;
         }
         assert!(self.entries.len() < MAX_BATCH, "push on a full batch");
         self.opened.get_or_insert_with(Instant::now);
-        self.keys.push(key);
-        self.slots[slot] = self.keys.len() as u8;
+        self.index
+            .insert(write.email().to_string(), self.entries.len());
         self.entries.push(Entry {
             write,
-            first: origin,
-            later: Vec::new(),
+            origins: vec![origin],
         });
     }
 
-    pub fn is_full(&self) -> bool {
-        self.entries.len() >= MAX_BATCH || self.records >= MAX_RECORDS
+    pub(crate) fn is_full(&self) -> bool {
+        self.entries.len() >= MAX_BATCH || self.records >= MAX_RECORDS || self.bytes >= MAX_BYTES
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
     /// When the oldest entry arrived.
-    pub fn opened(&self) -> Option<Instant> {
+    pub(crate) fn opened(&self) -> Option<Instant> {
         self.opened
     }
 
-    /// Takes the entries out, leaving an empty batch.
-    pub fn take(&mut self) -> Vec<Entry> {
-        self.keys.clear();
-        self.slots = [0; SLOTS];
+    /// Takes the batch out, leaving an empty one.
+    pub(crate) fn take(&mut self) -> Batch {
+        self.index.clear();
         self.records = 0;
         self.opened = None;
-        std::mem::replace(&mut self.entries, Vec::with_capacity(MAX_BATCH))
+        Batch {
+            entries: std::mem::replace(&mut self.entries, Vec::with_capacity(MAX_BATCH)),
+            bytes: std::mem::take(&mut self.bytes),
+        }
     }
-}
-
-/// FNV-1a of an email: cheap, and the same in every run (routing uses it too).
-pub fn email_hash(email: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in email {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
 }
 
 fn merge_stage(
@@ -199,14 +176,16 @@ mod tests {
         b.push(
             write("a@x.io", &[("firstname", "A"), ("city", "Oslo")], None),
             origin(1),
+            10,
         );
-        b.push(write("b@x.io", &[("firstname", "B")], None), origin(2));
+        b.push(write("b@x.io", &[("firstname", "B")], None), origin(2), 10);
         b.push(
             write("a@x.io", &[("firstname", "Ann"), ("phone", "1")], None),
             origin(3),
+            10,
         );
-        assert_eq!(b.len(), 2);
-        let entries = b.take();
+        let entries = b.take().entries;
+        assert_eq!(entries.len(), 2);
         assert_eq!(
             entries[0].write,
             write(
@@ -216,7 +195,11 @@ mod tests {
             )
         );
         assert_eq!(
-            entries[0].origins().map(|o| o.line).collect::<Vec<_>>(),
+            entries[0]
+                .origins
+                .iter()
+                .map(|o| o.line)
+                .collect::<Vec<_>>(),
             vec![1, 3]
         );
         assert!(b.is_empty() && b.opened().is_none());
@@ -235,10 +218,14 @@ mod tests {
             (StageMerge::Furthest(order), "customer"),
         ] {
             let mut b = OpenBatch::new(merge.clone());
-            b.push(write("a@x.io", &[], Some("customer")), origin(1));
-            b.push(write("a@x.io", &[], None), origin(2));
-            b.push(write("a@x.io", &[], Some("lead")), origin(3));
-            assert_eq!(b.take()[0].write.stage.as_deref(), Some(want), "{merge:?}");
+            b.push(write("a@x.io", &[], Some("customer")), origin(1), 10);
+            b.push(write("a@x.io", &[], None), origin(2), 10);
+            b.push(write("a@x.io", &[], Some("lead")), origin(3), 10);
+            assert_eq!(
+                b.take().entries[0].write.stage.as_deref(),
+                Some(want),
+                "{merge:?}"
+            );
         }
     }
 
@@ -246,11 +233,11 @@ mod tests {
     fn full_at_one_hundred_distinct_emails() {
         let mut b = OpenBatch::new(StageMerge::Last);
         for i in 0..99 {
-            b.push(write(&format!("{i}@x.io"), &[], None), origin(i));
+            b.push(write(&format!("{i}@x.io"), &[], None), origin(i), 10);
         }
-        b.push(write("0@x.io", &[], None), origin(100));
+        b.push(write("0@x.io", &[], None), origin(100), 10);
         assert!(!b.is_full());
-        b.push(write("new@x.io", &[], None), origin(101));
+        b.push(write("new@x.io", &[], None), origin(101), 10);
         assert!(b.is_full());
     }
 
@@ -263,15 +250,17 @@ mod tests {
                 b.push(
                     write(&format!("{i}@x.io"), &[("n", &n)], None),
                     origin(i as u64),
+                    10,
                 );
             }
             for i in 0..MAX_BATCH - 1 {
                 b.push(
                     write(&format!("{i}@x.io"), &[("m", "2")], None),
                     origin(i as u64),
+                    10,
                 );
             }
-            let entries = b.take();
+            let entries = b.take().entries;
             assert_eq!(entries.len(), MAX_BATCH - 1);
             for (i, e) in entries.iter().enumerate() {
                 assert_eq!(e.write.email(), format!("{i}@x.io"));
@@ -280,7 +269,7 @@ mod tests {
                     Some((round * 7 + i).to_string().as_str())
                 );
                 assert_eq!(e.write.properties.get("m").map(String::as_str), Some("2"));
-                assert_eq!(e.records(), 2);
+                assert_eq!(e.origins.len(), 2);
             }
         }
     }
@@ -293,12 +282,13 @@ mod tests {
             b.push(
                 write("same@x.io", &[("n", &i.to_string())], None),
                 origin(i as u64),
+                10,
             );
         }
         assert!(b.is_full());
-        assert_eq!(b.len(), 1);
-        let entries = b.take();
-        assert_eq!(entries[0].records(), MAX_RECORDS);
+        let entries = b.take().entries;
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].origins.len(), MAX_RECORDS);
         assert!(!b.is_full());
     }
 }

@@ -1,97 +1,122 @@
 //! The progress line for a person at a shell: records read, written,
-//! rejected, the rate, and the API budget left, redrawn on stderr. Stdout
-//! stays protocol-only; the line is off unless stderr is a terminal or the
-//! user asked for it.
+//! rejected, the rate, and the API budget left, on stderr. Stdout stays
+//! protocol-only; the line is off unless stderr is a terminal or the user
+//! asked for it. The sync's own loop calls [`Progress::tick`]: no thread.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::shard::Shared;
+use crate::hubspot::governor::Usage;
 
-/// Redraws the line while a sync runs; stops (and ends the line) on drop.
-pub struct Progress {
-    read: Arc<AtomicU64>,
-    stop: Arc<(Mutex<bool>, Condvar)>,
-    thread: Option<JoinHandle<()>>,
+/// Counts the line shows.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Counts {
+    pub read: u64,
+    pub written: u64,
+    pub rejected: u64,
+}
+
+/// When and how the line is drawn.
+pub(crate) struct Progress {
+    terminal: bool,
+    started: Instant,
+    next: Instant,
 }
 
 impl Progress {
-    /// Starts the reporter; `terminal` redraws in place every second,
-    /// otherwise a plain line is printed every ten seconds.
-    pub fn start(shared: Arc<Shared>, terminal: bool) -> Progress {
-        let read = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new((Mutex::new(false), Condvar::new()));
-        let (r, st) = (read.clone(), stop.clone());
-        let every = if terminal {
-            Duration::from_secs(1)
-        } else {
-            Duration::from_secs(10)
+    /// `terminal` redraws in place every second, otherwise a plain line is
+    /// printed every ten seconds.
+    pub(crate) fn new(terminal: bool, now: Instant) -> Progress {
+        let mut p = Progress {
+            terminal,
+            started: now,
+            next: now,
         };
-        let thread = std::thread::spawn(move || {
-            let started = Instant::now();
-            let (lock, cvar) = &*st;
-            let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
-            loop {
-                stopped = cvar
-                    .wait_timeout(stopped, every)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-                let line = render(&shared, r.load(Ordering::Relaxed), started.elapsed());
-                let mut err = std::io::stderr().lock();
-                let _ = if terminal {
-                    write!(err, "\r\x1b[2K{line}")
-                } else {
-                    writeln!(err, "{line}")
-                };
-                if *stopped {
-                    if terminal {
-                        let _ = writeln!(err);
-                    }
-                    break;
-                }
-            }
-        });
-        Progress {
-            read,
-            stop,
-            thread: Some(thread),
-        }
+        p.next = now + p.every();
+        p
     }
 
-    /// Records read so far (set by the reading loop now and then).
-    pub fn set_read(&self, n: u64) {
-        self.read.store(n, Ordering::Relaxed);
+    fn every(&self) -> Duration {
+        Duration::from_secs(if self.terminal { 1 } else { 10 })
+    }
+
+    /// How long until the next line is due.
+    pub(crate) fn due_in(&self, now: Instant) -> Duration {
+        self.next.saturating_duration_since(now)
+    }
+
+    /// Draws the line if it is due.
+    pub(crate) fn tick(&mut self, now: Instant, counts: Counts, usage: &Usage) {
+        if now < self.next {
+            return;
+        }
+        self.next = now + self.every();
+        self.draw(now, counts, usage, false);
+    }
+
+    /// Draws the line a last time (and ends it on a terminal).
+    pub(crate) fn finish(&mut self, now: Instant, counts: Counts, usage: &Usage) {
+        self.draw(now, counts, usage, true);
+    }
+
+    fn draw(&self, now: Instant, counts: Counts, usage: &Usage, last: bool) {
+        let line = render(counts, usage, now - self.started);
+        let mut err = std::io::stderr().lock();
+        let _ = match (self.terminal, last) {
+            (true, false) => write!(err, "\r\x1b[2K{line}"),
+            (true, true) => writeln!(err, "\r\x1b[2K{line}"),
+            (false, _) => writeln!(err, "{line}"),
+        };
     }
 }
 
-impl Drop for Progress {
-    fn drop(&mut self) {
-        let (lock, cvar) = &*self.stop;
-        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        cvar.notify_all();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn render(shared: &Shared, read: u64, elapsed: Duration) -> String {
-    let written = shared.counters.records_written.load(Ordering::Relaxed);
-    let rejected = shared.rejects.rejected();
-    let usage = shared.client.governor.usage();
-    let rate = written as f64 / elapsed.as_secs_f64().max(0.001);
+fn render(c: Counts, usage: &Usage, elapsed: Duration) -> String {
+    let rate = c.written as f64 / elapsed.as_secs_f64().max(0.001);
     let budget = match (usage.daily_remaining, usage.daily_limit) {
         (Some(left), Some(limit)) => format!("{left}/{limit} daily calls left"),
         (Some(left), None) => format!("{left} daily calls left"),
         _ => "daily budget unknown".to_string(),
     };
     format!(
-        "destination-hubspot: {read} read, {written} written, {rejected} rejected, {rate:.0} records/s, {} calls ({} rate-limited), {budget}, {}s",
+        "destination-hubspot: {} read, {} written, {} rejected, {rate:.0} records/s, {} calls ({} rate-limited), {budget}, {}s",
+        c.read,
+        c.written,
+        c.rejected,
         usage.calls,
         usage.throttled,
         elapsed.as_secs()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_names_counts_rate_and_budget() {
+        let usage = Usage {
+            calls: 12,
+            throttled: 1,
+            daily_remaining: Some(900),
+            daily_limit: Some(1000),
+            ..Usage::default()
+        };
+        let c = Counts {
+            read: 300,
+            written: 200,
+            rejected: 3,
+        };
+        let line = render(c, &usage, Duration::from_secs(4));
+        assert!(line.contains("300 read, 200 written, 3 rejected, 50 records/s"));
+        assert!(line.contains("12 calls (1 rate-limited), 900/1000 daily calls left, 4s"));
+    }
+
+    #[test]
+    fn lines_are_due_once_per_period() {
+        let t0 = Instant::now();
+        let p = Progress::new(false, t0);
+        assert_eq!(p.due_in(t0), Duration::from_secs(10));
+        assert_eq!(p.due_in(t0 + Duration::from_secs(11)), Duration::ZERO);
+        assert_eq!(Progress::new(true, t0).due_in(t0), Duration::from_secs(1));
+    }
 }

@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde_json::{json, Map, Value};
@@ -18,72 +17,63 @@ use crate::protocol::Output;
 /// Individual LOG lines per reason before only the summary counts.
 const EXAMPLES_PER_REASON: u64 = 5;
 
-struct Inner {
+/// Where rejected records and bad lines go.
+pub(crate) struct Rejects {
     /// code → (count, first reason text)
     counts: BTreeMap<&'static str, (u64, String)>,
     bad_lines: u64,
-    file: Option<BufWriter<File>>,
+    file: Option<(BufWriter<File>, PathBuf)>,
+    /// The first failure to write the file: it fails the sync at the next
+    /// flush, before any state that counts the lost row.
     file_error: Option<String>,
-}
-
-/// Where rejected records and bad lines go.
-pub struct Rejects {
-    inner: Mutex<Inner>,
     log_record_data: bool,
 }
 
 impl Rejects {
     /// A sink; `path` appends each rejection to a JSONL file.
-    pub fn new(path: Option<&Path>, log_record_data: bool) -> Result<Rejects> {
+    pub(crate) fn new(path: Option<&Path>, log_record_data: bool) -> Result<Rejects> {
         let file = match path {
-            Some(p) => Some(BufWriter::new(
-                OpenOptions::new()
+            Some(p) => {
+                let f = OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(p)
                     .with_context(|| {
                         format!("cannot open rejected_records_path {}", p.display())
-                    })?,
-            )),
+                    })?;
+                Some((BufWriter::new(f), p.to_path_buf()))
+            }
             None => None,
         };
         Ok(Rejects {
-            inner: Mutex::new(Inner {
-                counts: BTreeMap::new(),
-                bad_lines: 0,
-                file,
-                file_error: None,
-            }),
+            counts: BTreeMap::new(),
+            bad_lines: 0,
+            file,
+            file_error: None,
             log_record_data,
         })
     }
 
     /// Whether record data must be kept for the file.
-    pub fn wants_data(&self) -> bool {
-        self.lock().file.is_some()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn wants_data(&self) -> bool {
+        self.file.is_some()
     }
 
     /// Reports one rejected record.
-    pub fn record(
-        &self,
+    pub(crate) fn record(
+        &mut self,
         line: u64,
         email: Option<&str>,
         data: Option<&Map<String, Value>>,
         reason: &RejectReason,
         out: &Output,
     ) {
-        let mut s = self.lock();
-        let slot = s
+        let slot = self
             .counts
             .entry(reason.code())
             .or_insert_with(|| (0, reason.to_string()));
         slot.0 += 1;
-        let n = slot.0;
-        if n <= EXAMPLES_PER_REASON {
+        if slot.0 <= EXAMPLES_PER_REASON {
             let who = match email {
                 Some(e) if self.log_record_data => format!(" ({e})"),
                 Some(e) => format!(" ({})", mask_email(e)),
@@ -95,84 +85,80 @@ impl Rejects {
             );
         }
         let row = json!({"line": line, "reason": reason.code(), "message": reason.to_string(), "record": data});
-        write_row(&mut s, &row);
+        self.write_row(&row);
     }
 
     /// Reports an input line that is not a usable message.
-    pub fn bad_line(&self, line: u64, problem: &str, out: &Output) {
-        let mut s = self.lock();
-        s.bad_lines += 1;
-        if s.bad_lines <= EXAMPLES_PER_REASON * 4 {
+    pub(crate) fn bad_line(&mut self, line: u64, problem: &str, out: &Output) {
+        self.bad_lines += 1;
+        if self.bad_lines <= EXAMPLES_PER_REASON * 4 {
             out.log("WARN", format!("input line {line} skipped: {problem}"));
         }
         let row = json!({"line": line, "reason": "bad_input_line", "message": problem});
-        write_row(&mut s, &row);
+        self.write_row(&row);
     }
 
     /// Total rejected records.
-    pub fn rejected(&self) -> u64 {
-        self.lock().counts.values().map(|c| c.0).sum()
+    pub(crate) fn rejected(&self) -> u64 {
+        self.counts.values().map(|c| c.0).sum()
     }
 
     /// Total skipped lines.
-    pub fn bad_lines(&self) -> u64 {
-        self.lock().bad_lines
+    pub(crate) fn bad_lines(&self) -> u64 {
+        self.bad_lines
     }
 
-    /// Count per reason code.
-    pub fn by_reason(&self) -> Vec<(&'static str, u64, String)> {
-        self.lock()
-            .counts
-            .iter()
-            .map(|(k, (n, ex))| (*k, *n, ex.clone()))
-            .collect()
-    }
-
-    /// Flushes the file; logs the summary per reason.
-    pub fn finish(&self, out: &Output) {
-        let mut s = self.lock();
-        if let Some(f) = s.file.as_mut() {
+    /// Writes every row so far through to the file: called before a state
+    /// that counts them is emitted. `Err` (disk full, file gone) must fail
+    /// the sync: a row counted but not written would be lost.
+    pub(crate) fn flush(&mut self) -> std::result::Result<(), String> {
+        if let Some((f, _)) = self.file.as_mut() {
             if let Err(e) = f.flush() {
-                s.file_error = Some(e.to_string());
+                self.file_error.get_or_insert(e.to_string());
             }
         }
-        for (code, (n, example)) in &s.counts {
+        match (&self.file_error, &self.file) {
+            (Some(e), Some((_, path))) => Err(format!(
+                "writing the rejected-records file {} failed: {e}; no state after the lost rows is emitted",
+                path.display()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Logs the summary per reason.
+    pub(crate) fn summarise(&self, out: &Output) {
+        for (code, (n, example)) in &self.counts {
             out.log(
                 "WARN",
                 format!("{n} record(s) rejected: {code} (e.g. {example})"),
             );
         }
-        if s.bad_lines > 0 {
+        if self.bad_lines > 0 {
             out.log(
                 "WARN",
                 format!(
                     "{} input line(s) skipped as unreadable (see the line numbers above)",
-                    s.bad_lines
+                    self.bad_lines
                 ),
             );
         }
-        if let Some(e) = &s.file_error {
-            out.log(
-                "ERROR",
-                format!("writing the rejected-records file failed: {e}"),
-            );
-        }
     }
-}
 
-fn write_row(s: &mut Inner, row: &Value) {
-    if let Some(f) = s.file.as_mut() {
-        let result = serde_json::to_writer(&mut *f, row)
-            .map_err(std::io::Error::from)
-            .and_then(|_| f.write_all(b"\n"));
-        if let Err(e) = result {
-            s.file_error.get_or_insert(e.to_string());
+    /// One row as one whole line.
+    fn write_row(&mut self, row: &Value) {
+        if let Some((f, _)) = self.file.as_mut() {
+            let mut line = serde_json::to_vec(row).unwrap_or_default();
+            line.push(b'\n');
+            if let Err(e) = f.write_all(&line) {
+                self.file_error.get_or_insert(e.to_string());
+            }
         }
     }
 }
 
 /// "jane.doe@example.com" → "j***@example.com".
-pub fn mask_email(email: &str) -> String {
+pub(crate) fn mask_email(email: &str) -> String {
     match email.split_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
@@ -199,19 +185,15 @@ mod tests {
         let path = dir.join("r.jsonl");
         let _ = std::fs::remove_file(&path);
         let out = Output::new(Box::new(std::io::sink()));
-        let r = Rejects::new(Some(&path), false).unwrap();
+        let mut r = Rejects::new(Some(&path), false).unwrap();
         let data: Map<String, Value> = serde_json::from_str(r#"{"email":"x"}"#).unwrap();
         r.record(3, Some("x"), Some(&data), &RejectReason::InvalidEmail, &out);
         r.record(4, None, None, &RejectReason::NoEmail, &out);
         r.record(5, None, None, &RejectReason::NoEmail, &out);
         r.bad_line(6, "not JSON", &out);
-        r.finish(&out);
+        r.flush().unwrap();
         assert_eq!(r.rejected(), 3);
         assert_eq!(r.bad_lines(), 1);
-        assert_eq!(
-            r.by_reason().iter().map(|x| (x.0, x.1)).collect::<Vec<_>>(),
-            vec![("invalid_email", 1), ("no_email", 2)]
-        );
         let text = std::fs::read_to_string(&path).unwrap();
         let rows: Vec<Value> = text
             .lines()
@@ -221,5 +203,19 @@ mod tests {
         assert_eq!(rows[0]["line"], 3);
         assert_eq!(rows[0]["record"]["email"], "x");
         assert_eq!(rows[3]["reason"], "bad_input_line");
+    }
+
+    #[test]
+    fn a_row_the_file_cannot_take_fails_the_next_flush() {
+        // /dev/full takes the open and refuses every write: a full disk.
+        let path = Path::new("/dev/full");
+        if !path.exists() {
+            return;
+        }
+        let out = Output::new(Box::new(std::io::sink()));
+        let mut r = Rejects::new(Some(path), false).unwrap();
+        r.record(1, None, None, &RejectReason::NoEmail, &out);
+        let e = r.flush().unwrap_err();
+        assert!(e.contains("/dev/full") && e.contains("failed"), "{e}");
     }
 }

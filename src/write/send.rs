@@ -12,30 +12,38 @@
 //! set for one contact go in separate requests.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use super::dispatch::Sink;
 use super::mapping::ContactWrite;
 use crate::config::LifecyclePolicy;
 use crate::hubspot::batch::{self, Input, Mode, Values, Written};
 use crate::hubspot::client::{Client, Outcome};
 use crate::hubspot::errors::{HubSpotError, RejectReason};
 
-/// Sends batches under one lifecycle policy.
-pub struct Sender<'a> {
-    pub client: &'a Client,
+/// Sends batches to HubSpot under one lifecycle policy.
+pub(crate) struct Sender {
+    pub client: Arc<Client>,
     pub policy: LifecyclePolicy,
     /// Lifecycle stage ids in order.
-    pub stages: &'a [String],
+    pub stages: Vec<String>,
 }
 
-impl Sender<'_> {
+impl Sink for Sender {
+    fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+        self.send(writes)
+    }
+}
+
+impl Sender {
     /// Writes the batch; one result per write, in order.
-    pub fn send(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+    fn send(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
         let staged = writes.iter().any(|w| w.stage.is_some());
         if !staged {
             let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
-            return batch::write(self.client, Mode::UpsertByEmail, &inputs);
+            return batch::write(&self.client, Mode::UpsertByEmail, &inputs);
         }
         match self.policy {
             LifecyclePolicy::NewContactsOnly => self.new_only(writes),
@@ -45,7 +53,7 @@ impl Sender<'_> {
 
     fn new_only(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
         let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
-        let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs)?;
+        let mut results = batch::write(&self.client, Mode::UpsertByEmail, &inputs)?;
         let mut follow = Vec::new();
         for (i, (w, r)) in writes.iter().zip(&results).enumerate() {
             if let (Written::Ok { created: true, id }, Some(stage)) = (r, w.stage.as_deref()) {
@@ -64,7 +72,7 @@ impl Sender<'_> {
             .filter(|w| w.stage.is_some())
             .map(|w| w.email())
             .collect();
-        let current = read_stages(self.client, &emails)?;
+        let current = read_stages(&self.client, &emails)?;
         let rank = |s: &str| self.stages.iter().position(|x| x == s);
         let mut inputs = Vec::with_capacity(writes.len());
         let mut backward = Vec::new();
@@ -92,7 +100,7 @@ impl Sender<'_> {
             };
             inputs.push(input(w, set));
         }
-        let mut results = batch::write(self.client, Mode::UpsertByEmail, &inputs)?;
+        let mut results = batch::write(&self.client, Mode::UpsertByEmail, &inputs)?;
         self.set_stages(backward, &mut results)?;
         Ok(results)
     }
@@ -127,7 +135,7 @@ impl Sender<'_> {
             })
             .collect();
         let owners = updates.iter().map(|(i, ..)| *i);
-        let outcome = batch::write(self.client, Mode::UpdateById, &inputs)?;
+        let outcome = batch::write(&self.client, Mode::UpdateById, &inputs)?;
         for (i, r) in owners.zip(outcome) {
             if let Written::Rejected(why) = r {
                 results[i] = Written::Rejected(RejectReason::LifecycleRule(format!(

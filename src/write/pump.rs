@@ -1,0 +1,481 @@
+//! The sync's one loop, on the main thread: each input line is parsed and
+//! mapped in input order, batched, and handed to the send stage; each batch
+//! that comes back is settled (counted, its rejections reported, earned
+//! states echoed). It owns every piece of sync state, so nothing here is
+//! shared between threads: the stdin and sender threads only pass events.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::batcher::{OpenBatch, Origin, StageMerge};
+use super::checkpoint::Checkpoint;
+use super::dispatch::{Dispatch, Sent};
+use super::mapping::{self, ContactWrite, Mapped, Mapper};
+use super::parse::{parse, Line};
+use super::progress::{Counts, Progress};
+use super::rejects::Rejects;
+use super::stdin::{Budget, Input};
+use super::Event;
+use crate::catalog::Catalog;
+use crate::config::{Config, LifecyclePolicy, UnknownProperties};
+use crate::hubspot::batch::Written;
+use crate::hubspot::errors::{truncate, RejectReason};
+use crate::hubspot::properties::{self, Properties};
+use crate::hubspot::{Client, HubSpotError};
+use crate::protocol::{FailureType, Fields, Output};
+
+/// The one rule for sending a partial batch: when a state waits and the
+/// input has paused for `quiet`, or when the batch has been open for
+/// `max_age`. A full batch goes at once, and the last one at the end.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FlushRule {
+    pub quiet: Duration,
+    pub max_age: Duration,
+}
+
+impl Default for FlushRule {
+    fn default() -> Self {
+        FlushRule {
+            quiet: Duration::from_millis(300),
+            max_age: Duration::from_secs(5),
+        }
+    }
+}
+
+impl FlushRule {
+    /// How long until a batch opened at `opened` must go (zero: now);
+    /// `None` when no batch is open.
+    pub(crate) fn due_in(
+        &self,
+        opened: Option<Instant>,
+        last_input: Instant,
+        state_waiting: bool,
+        now: Instant,
+    ) -> Option<Duration> {
+        let by_age = (opened? + self.max_age).saturating_duration_since(now);
+        let by_quiet = (last_input + self.quiet).saturating_duration_since(now);
+        Some(if state_waiting {
+            by_age.min(by_quiet)
+        } else {
+            by_age
+        })
+    }
+}
+
+/// The sync's state, owned by its loop.
+pub(crate) struct Pump<'a> {
+    pub config: &'a Config,
+    pub catalog: &'a Catalog,
+    pub out: &'a Output,
+    pub client: Arc<Client>,
+    pub properties: Properties,
+    pub events: Receiver<Event>,
+    pub budget: Arc<Budget>,
+    pub dispatch: Dispatch,
+    pub rejects: Rejects,
+    pub rule: FlushRule,
+    pub progress: Option<Progress>,
+    /// Input that arrived while the loop waited for a batch to land.
+    pub backlog: VecDeque<Input>,
+    pub batch: OpenBatch,
+    pub checkpoint: Checkpoint,
+    pub counts: Counts,
+    pub created: u64,
+    pub updated: u64,
+    /// States emitted.
+    pub states: u64,
+    pub last_input: Instant,
+    /// Fields already warned about as dropped.
+    pub dropped_fields: HashSet<String>,
+    /// Properties `unknown_properties = create` already tried to create.
+    pub create_tried: HashSet<String>,
+    /// A HubSpot failure: nothing more is sent and no state emitted.
+    pub failure: Option<HubSpotError>,
+}
+
+impl Pump<'_> {
+    /// How batches of one contact merge their stages under `policy`.
+    pub(crate) fn stage_merge(policy: LifecyclePolicy, stages: &[String]) -> StageMerge {
+        match policy {
+            LifecyclePolicy::NewContactsOnly => StageMerge::First,
+            LifecyclePolicy::ForwardOnly => StageMerge::Furthest(stages.to_vec()),
+            LifecyclePolicy::Force => StageMerge::Last,
+        }
+    }
+
+    /// Reads and processes input until it ends or the sync must stop.
+    /// `Err` is a fatal input problem (what was read before it still lands).
+    pub(crate) fn pump(&mut self) -> Result<(), HubSpotError> {
+        while self.failure.is_none() {
+            let Some(input) = self.next_input() else {
+                self.send_open(); // the flush rule says it is due
+                continue;
+            };
+            match input {
+                Input::Line { number, bytes } => {
+                    self.last_input = Instant::now();
+                    self.line(number, bytes)?;
+                }
+                Input::End => return Ok(()),
+                Input::Failed(e) => return Err(HubSpotError::new(FailureType::System, e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The next input, settling batches that land meanwhile; `None` when
+    /// the open batch is due before any input came, or HubSpot failed.
+    fn next_input(&mut self) -> Option<Input> {
+        loop {
+            if let Some(input) = self.backlog.pop_front() {
+                return Some(input);
+            }
+            let now = Instant::now();
+            let due = self.rule.due_in(
+                self.batch.opened(),
+                self.last_input,
+                self.checkpoint.waiting(),
+                now,
+            );
+            if due == Some(Duration::ZERO) {
+                return None;
+            }
+            let tick = self.progress.as_ref().map(|p| p.due_in(now));
+            let wait = due.into_iter().chain(tick).min();
+            let event = match wait {
+                Some(wait) => match self.events.recv_timeout(wait) {
+                    Ok(event) => event,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.tick();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return Some(Input::End),
+                },
+                None => match self.events.recv() {
+                    Ok(event) => event,
+                    Err(_) => return Some(Input::End),
+                },
+            };
+            match event {
+                Event::Input(input) => return Some(input),
+                Event::Sent(sent) => self.settle(sent),
+            }
+            if self.failure.is_some() {
+                return None;
+            }
+        }
+    }
+
+    /// Waits for one batch to land, keeping any input that comes first.
+    fn wait_landing(&mut self) {
+        while let Ok(event) = self.events.recv() {
+            match event {
+                Event::Input(input) => self.backlog.push_back(input),
+                Event::Sent(sent) => return self.settle(sent),
+            }
+        }
+    }
+
+    fn line(&mut self, number: u64, bytes: Option<Vec<u8>>) -> Result<(), HubSpotError> {
+        let Some(bytes) = bytes else {
+            let problem = format!("line longer than {} bytes", super::stdin::MAX_LINE);
+            return self.bad_line(number, &problem, " (strict_input is on)");
+        };
+        let result = match parse(&bytes) {
+            Line::Record {
+                stream,
+                namespace,
+                data,
+            } => self.record(number, &stream, namespace.as_deref(), &data, bytes.len()),
+            Line::State(state) => {
+                self.checkpoint.state(state);
+                self.emit_earned();
+                Ok(())
+            }
+            Line::Ignored => Ok(()),
+            Line::Bad(problem) => self.bad_line(number, &problem, " (strict_input is on)"),
+        };
+        self.budget.give(bytes.len());
+        self.tick();
+        result
+    }
+
+    fn record(
+        &mut self,
+        line: u64,
+        stream: &str,
+        namespace: Option<&str>,
+        data: &Fields,
+        size: usize,
+    ) -> Result<(), HubSpotError> {
+        self.counts.read += 1;
+        let catalog = self.catalog;
+        let Some(s) = catalog.stream(stream, namespace) else {
+            let name = match namespace {
+                Some(ns) => format!("{}.{}", truncate(ns, 80), truncate(stream, 80)),
+                None => truncate(stream, 80),
+            };
+            let problem =
+                format!("RECORD for stream `{name}`, which is not in the configured catalog");
+            return self.bad_line(line, &problem, "");
+        };
+        let mapped = self.map(data, &s.email_field)?;
+        self.warn_dropped(mapped.dropped);
+        let window = self.checkpoint.record();
+        let kept = self.rejects.wants_data().then(|| data.to_map());
+        match mapped.result {
+            Ok(write) => {
+                let bytes = write_size(&write) + kept.as_ref().map_or(0, |_| size);
+                if !self.batch.fits(bytes) {
+                    self.send_open();
+                }
+                let origin = Origin {
+                    window,
+                    line,
+                    data: kept,
+                };
+                self.batch.push(write, origin, bytes);
+                if self.batch.is_full() {
+                    self.send_open();
+                }
+            }
+            Err(reason) => {
+                let email = match reason {
+                    RejectReason::NoEmail => None,
+                    _ => mapping::string_at(data, &s.email_field),
+                };
+                let out = self.out;
+                self.rejects
+                    .record(line, email, kept.as_ref(), &reason, out);
+                self.checkpoint.settle(window, 0, 1);
+                self.counts.rejected += 1;
+                self.emit_earned();
+            }
+        }
+        Ok(())
+    }
+
+    /// Maps a record; under `unknown_properties = create`, first creates
+    /// the properties it names that HubSpot lacks. From then on every
+    /// record is mapped with them.
+    fn map(&mut self, data: &Fields, email_field: &[String]) -> Result<Mapped, HubSpotError> {
+        let mapped = Mapper::new(self.config, &self.properties, email_field).map(data);
+        if self.config.unknown_properties != UnknownProperties::Create || mapped.dropped.is_empty()
+        {
+            return Ok(mapped);
+        }
+        let mut created = false;
+        for name in &mapped.dropped {
+            if self.create_tried.insert(name.clone()) && valid_property_name(name) {
+                let prop = properties::create_text_property(&self.client, name)?;
+                self.out.log(
+                    "INFO",
+                    format!("created custom contact property `{name}` (single-line text)"),
+                );
+                self.properties.insert(prop);
+                created = true;
+            }
+        }
+        Ok(if created {
+            Mapper::new(self.config, &self.properties, email_field).map(data)
+        } else {
+            mapped
+        })
+    }
+
+    fn warn_dropped(&mut self, dropped: Vec<String>) {
+        for name in dropped {
+            if !self.dropped_fields.contains(&name) {
+                self.out.log("WARN", format!("record field `{name}` is not a HubSpot contact property: dropped from every record (set `unknown_properties` to reject or create, or map it with `property_mapping`)"));
+                self.dropped_fields.insert(name);
+            }
+        }
+    }
+
+    /// A line that is not a usable record: reported, or fatal under `strict_input`.
+    fn bad_line(
+        &mut self,
+        line: u64,
+        problem: &str,
+        strict_note: &str,
+    ) -> Result<(), HubSpotError> {
+        if self.config.strict_input {
+            return Err(HubSpotError::new(
+                FailureType::Config,
+                format!("input line {line}: {problem}{strict_note}"),
+            ));
+        }
+        let out = self.out;
+        self.rejects.bad_line(line, problem, out);
+        Ok(())
+    }
+
+    /// Hands the open batch to the send stage, once it may go.
+    fn send_open(&mut self) {
+        if self.batch.is_empty() || self.failure.is_some() {
+            return;
+        }
+        let batch = self.batch.take();
+        while !self.dispatch.can_send(&batch) {
+            self.wait_landing();
+            if self.failure.is_some() {
+                return;
+            }
+        }
+        self.dispatch.send(batch);
+    }
+
+    /// Counts a landed batch's records, reports its rejections, and emits
+    /// the states it earned.
+    fn settle(&mut self, sent: Sent) {
+        self.dispatch.landed(&sent);
+        let results = match sent.result {
+            Ok(results) => results,
+            Err(e) => {
+                self.checkpoint.stop();
+                self.failure.get_or_insert(e);
+                return;
+            }
+        };
+        let out = self.out;
+        for (entry, written) in sent.batch.entries.iter().zip(results) {
+            let n = entry.origins.len() as u64;
+            match written {
+                Written::Ok { created, .. } => {
+                    *if created {
+                        &mut self.created
+                    } else {
+                        &mut self.updated
+                    } += 1;
+                    self.counts.written += n;
+                    for o in &entry.origins {
+                        self.checkpoint.settle(o.window, 1, 0);
+                    }
+                }
+                Written::Rejected(reason) => {
+                    self.counts.rejected += n;
+                    for o in &entry.origins {
+                        let email = Some(entry.write.email());
+                        self.rejects
+                            .record(o.line, email, o.data.as_ref(), &reason, out);
+                        self.checkpoint.settle(o.window, 0, 1);
+                    }
+                }
+            }
+        }
+        self.emit_earned();
+    }
+
+    /// Emits the earned states, after the rejects they count are written.
+    fn emit_earned(&mut self) {
+        let earned = self.checkpoint.earned();
+        if earned.is_empty() {
+            return;
+        }
+        if let Err(e) = self.rejects.flush() {
+            self.checkpoint.stop();
+            self.failure
+                .get_or_insert(HubSpotError::new(FailureType::System, e));
+            return;
+        }
+        for e in earned {
+            self.out.state(e.state, e.committed, e.rejected);
+            self.states += 1;
+        }
+    }
+
+    fn tick(&mut self) {
+        if let Some(p) = self.progress.as_mut() {
+            p.tick(Instant::now(), self.counts, &self.client.governor.usage());
+        }
+    }
+
+    /// Sends what is left and waits for every batch to land (unless
+    /// HubSpot failed: then nothing more goes out).
+    pub(crate) fn drain(&mut self) {
+        self.budget.close();
+        self.send_open();
+        while self.failure.is_none() && self.dispatch.in_flight() > 0 {
+            self.wait_landing();
+        }
+        if let Err(e) = self.rejects.flush() {
+            self.failure
+                .get_or_insert(HubSpotError::new(FailureType::System, e));
+        }
+        if let Some(p) = self.progress.as_mut() {
+            p.finish(Instant::now(), self.counts, &self.client.governor.usage());
+        }
+    }
+}
+
+/// Bytes a write holds, roughly: its text plus a little per property.
+fn write_size(w: &ContactWrite) -> usize {
+    let text: usize = w
+        .properties
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 16)
+        .sum();
+    text + w.stage.as_ref().map_or(0, String::len) + 64
+}
+
+/// HubSpot property names: lower-case letters, digits, underscores, starting with a letter.
+fn valid_property_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name.len() <= 100
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn nothing_open_means_nothing_due() {
+        let t = Instant::now();
+        assert_eq!(FlushRule::default().due_in(None, t, true, t), None);
+    }
+
+    #[test]
+    fn a_waiting_state_sends_the_batch_once_input_pauses() {
+        let rule = FlushRule::default();
+        let t = Instant::now();
+        // Input keeps coming: the batch stays open.
+        assert_eq!(
+            rule.due_in(Some(t), t + 1000 * MS, true, t + 1100 * MS),
+            Some(200 * MS)
+        );
+        // Paused for 300 ms with a state waiting: due.
+        assert_eq!(
+            rule.due_in(Some(t), t + 1000 * MS, true, t + 1300 * MS),
+            Some(Duration::ZERO)
+        );
+        // Without a waiting state a pause changes nothing.
+        assert_eq!(
+            rule.due_in(Some(t), t + 1000 * MS, false, t + 1300 * MS),
+            Some(3700 * MS)
+        );
+    }
+
+    #[test]
+    fn an_old_batch_goes_even_while_input_flows() {
+        let rule = FlushRule::default();
+        let t = Instant::now();
+        let now = t + 5000 * MS;
+        assert_eq!(rule.due_in(Some(t), now, false, now), Some(Duration::ZERO));
+        assert_eq!(rule.due_in(Some(t), now, true, now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn property_names_hubspot_accepts() {
+        assert!(valid_property_name("favourite_colour2"));
+        for bad in ["", "2x", "Colour", "a-b", "é"] {
+            assert!(!valid_property_name(bad), "{bad}");
+        }
+        assert!(!valid_property_name(&"a".repeat(101)));
+    }
+}

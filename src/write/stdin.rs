@@ -1,0 +1,233 @@
+//! The read stage's thread: stdin cut into numbered lines and handed to the
+//! sync as events. It runs on its own thread so that a fatal error can end
+//! the sync while the source keeps stdin open, and it stops reading while
+//! the lines it has handed on but the sync has not yet taken add up to
+//! [`BUFFERED_BYTES`]: memory is bounded by bytes, however long the lines.
+//! A line longer than [`MAX_LINE`] is skipped without being held.
+
+use std::io::{self, BufRead};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex};
+
+use super::Event;
+
+/// The longest line read (a record of 64 MiB is far beyond anything HubSpot
+/// accepts: 65,536 characters per property value).
+pub(crate) const MAX_LINE: usize = 64 * 1024 * 1024;
+
+/// Bytes of input read ahead of the sync at most (one longer line is still
+/// read whole when nothing else is waiting).
+pub(crate) const BUFFERED_BYTES: usize = 4 * 1024 * 1024;
+
+/// What the stdin thread hands on.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// Line `number` (from 1), without its newline; `None` when it was
+    /// longer than the limit and skipped.
+    Line {
+        number: u64,
+        bytes: Option<Vec<u8>>,
+    },
+    End,
+    /// Reading stdin failed; the text says how.
+    Failed(String),
+}
+
+/// Cuts a byte stream into lines, skipping over-long ones unheld.
+pub(crate) struct Lines<R> {
+    input: R,
+    number: u64,
+    max_line: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub(crate) fn new(input: R, max_line: usize) -> Lines<R> {
+        Lines {
+            input,
+            number: 0,
+            max_line,
+        }
+    }
+
+    /// The next line, `None` at the end of the input.
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<Input>> {
+        let mut line = Vec::new();
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let avail = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                break; // the input's last line has no newline
+            }
+            any = true;
+            let (part, ended) = match avail.iter().position(|&b| b == b'\n') {
+                Some(i) => (&avail[..i], Some(i + 1)),
+                None => (avail, None),
+            };
+            if !too_long && line.len() + part.len() > self.max_line {
+                too_long = true;
+                line = Vec::new();
+            }
+            if !too_long {
+                line.extend_from_slice(part);
+            }
+            let used = ended.unwrap_or(avail.len());
+            self.input.consume(used);
+            if ended.is_some() {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        self.number += 1;
+        Ok(Some(Input::Line {
+            number: self.number,
+            bytes: (!too_long).then_some(line),
+        }))
+    }
+}
+
+/// The bytes handed on and not yet taken by the sync.
+#[derive(Default)]
+pub(crate) struct Budget {
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+impl Budget {
+    /// Waits until `n` more bytes fit (or nothing is waiting), then counts
+    /// them; `false` once the sync has closed the budget.
+    fn take(&self, n: usize) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !s.1 && s.0 > 0 && s.0 + n > BUFFERED_BYTES {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        s.0 += n;
+        !s.1
+    }
+
+    /// The sync took a line of `n` bytes.
+    pub(crate) fn give(&self, n: usize) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.0 = s.0.saturating_sub(n);
+        self.changed.notify_all();
+    }
+
+    /// The sync reads no more: the thread stops at its next line.
+    pub(crate) fn close(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.changed.notify_all();
+    }
+}
+
+/// Starts the stdin thread; lines go to `events` as [`Event::Input`].
+pub(crate) fn spawn(input: impl BufRead + Send + 'static, events: Sender<Event>) -> Arc<Budget> {
+    let budget = Arc::new(Budget::default());
+    let b = budget.clone();
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let mut lines = Lines::new(input, MAX_LINE);
+            loop {
+                let next = match lines.next_line() {
+                    Ok(Some(line)) => line,
+                    Ok(None) => Input::End,
+                    Err(e) => Input::Failed(format!("reading stdin failed: {e}")),
+                };
+                let size = match &next {
+                    Input::Line {
+                        bytes: Some(bytes), ..
+                    } => bytes.len(),
+                    _ => 0,
+                };
+                let last = !matches!(next, Input::Line { .. });
+                if !b.take(size) || events.send(Event::Input(next)).is_err() || last {
+                    return;
+                }
+            }
+        })
+        .expect("spawning the stdin thread");
+    budget
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufReader, Cursor};
+
+    fn all(input: impl BufRead, max_line: usize) -> Vec<(u64, Option<String>)> {
+        let mut lines = Lines::new(input, max_line);
+        let mut out = Vec::new();
+        while let Some(Input::Line { number, bytes }) = lines.next_line().unwrap() {
+            out.push((number, bytes.map(|b| String::from_utf8(b).unwrap())));
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_numbered_and_the_last_needs_no_newline() {
+        let got = all(Cursor::new("a\n\nbc\r\nd"), 100);
+        let want = [(1, "a"), (2, ""), (3, "bc\r"), (4, "d")];
+        assert_eq!(
+            got,
+            want.map(|(n, s)| (n, Some(s.to_string()))).to_vec(),
+            "{got:?}"
+        );
+        assert!(all(Cursor::new(""), 100).is_empty());
+    }
+
+    #[test]
+    fn over_long_lines_are_skipped_and_numbering_continues() {
+        let input = format!("{}\nok\n{}", "x".repeat(50), "y".repeat(11));
+        // A buffer smaller than a line: lines are gathered across reads.
+        let got = all(BufReader::with_capacity(7, Cursor::new(input)), 10);
+        assert_eq!(got, vec![(1, None), (2, Some("ok".into())), (3, None)]);
+    }
+
+    #[test]
+    fn the_budget_waits_while_full_and_lets_one_large_line_through() {
+        let budget = Arc::new(Budget::default());
+        assert!(budget.take(BUFFERED_BYTES * 2), "a large line alone passes");
+        let b = budget.clone();
+        let waiter = std::thread::spawn(move || b.take(1));
+        // It can only finish once the large line is given back.
+        budget.give(BUFFERED_BYTES * 2);
+        assert!(waiter.join().unwrap());
+        budget.close();
+        assert!(!budget.take(BUFFERED_BYTES * 2), "closed: the thread stops");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Any bytes, any limit, any buffer size: every line is numbered in
+        /// turn, and parsing one never panics.
+        #[test]
+        fn any_bytes_become_numbered_lines(
+            input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+            limit in 1usize..512,
+            buffer in 1usize..1024,
+        ) {
+            let mut lines = Lines::new(BufReader::with_capacity(buffer, Cursor::new(&input)), limit);
+            let mut last = 0;
+            while let Some(Input::Line { number, bytes }) = lines.next_line().unwrap() {
+                proptest::prop_assert_eq!(number, last + 1);
+                last = number;
+                if let Some(bytes) = bytes {
+                    proptest::prop_assert!(bytes.len() <= limit && !bytes.contains(&b'\n'));
+                    if let super::super::parse::Line::Bad(why) = super::super::parse::parse(&bytes) {
+                        proptest::prop_assert!(!why.is_empty());
+                    }
+                }
+            }
+            let ends_open = !input.is_empty() && input.last() != Some(&b'\n');
+            let expected = input.iter().filter(|&&b| b == b'\n').count() as u64 + u64::from(ends_open);
+            proptest::prop_assert_eq!(last, expected);
+        }
+    }
+}
