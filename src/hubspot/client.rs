@@ -40,9 +40,6 @@ pub struct Client {
     pub governor: Governor,
     retry: RetryPolicy,
     calls: AtomicU64,
-    /// Benchmark only: POSTs are answered "200, nothing to report" without
-    /// touching the network, so the CPU path can be measured on its own.
-    null_sink: bool,
 }
 
 impl Client {
@@ -79,14 +76,7 @@ impl Client {
                 max_delay: Duration::from_secs(60).max(config.retry_initial_delay),
             },
             calls: AtomicU64::new(0),
-            null_sink: false,
         }
-    }
-
-    /// This client with every POST answered locally (see `RunOptions::null_sink`).
-    pub fn with_null_sink(mut self) -> Client {
-        self.null_sink = true;
-        self
     }
 
     /// GET `path` (relative to the base URL, with its query).
@@ -183,17 +173,6 @@ impl Client {
         body: Option<&[u8]>,
         token: &Secret,
     ) -> Result<(RateHeaders, Answer), String> {
-        if self.null_sink && method == "POST" {
-            let body = r#"{"status":"COMPLETE","results":[]}"#.to_string();
-            return Ok((
-                RateHeaders::default(),
-                Answer {
-                    status: 200,
-                    retry_after: None,
-                    body,
-                },
-            ));
-        }
         let url = format!("{}{}", self.base_url, path);
         let auth = format!("Bearer {}", token.expose());
         let response = match (method, body) {
