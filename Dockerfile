@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # Airbyte connector image for destination-hubspot.
 #
 #   docker build -t airbyte/destination-hubspot-rs:0.1.0 .
@@ -8,6 +6,10 @@
 # The image name and tag must match dockerRepository / dockerImageTag in
 # metadata.yaml, and the tag must equal the package version in Cargo.toml:
 # integration_tests/metadata_check.py and tests/packaging.rs check that.
+#
+# No `# syntax=` line on purpose: it makes BuildKit pull a frontend image, which
+# fails without a container registry; the built-in frontend handles RUN --mount.
+# integration_tests/image/check.sh builds this image and runs it end to end.
 
 # The toolchain this repo is developed with. The build and runtime stages must
 # share a Debian release (glibc): bookworm <-> cc-debian12 here; to move to
