@@ -13,9 +13,10 @@
 //! 2. **Baseline**: the same input, one worker, no governor: one request at a
 //!    time. The speed-up of (1) over it.
 //! 3. **CPU path**: the whole pipeline with batch writes answered locally (a
-//!    null sink), against plain `serde_json` parsing of the same lines.
+//!    `Sink` stand-in), against plain `serde_json` parsing of the same lines.
 //! 4. **Memory**: peak RSS of the real binary (its own `VmHWM`, reported in
-//!    the end-of-sync summary) for 10,000 and 2,000,000 records.
+//!    the end-of-sync summary) for 10,000 and 2,000,000 small records and
+//!    20,000 records of 42 KB, and the most threads it ran.
 //!
 //! Every load targets 127.0.0.1 only and is bounded in count. Figures are
 //! noisy on a shared machine: compare the ratios measured within one run.
@@ -49,6 +50,7 @@ struct Sizes {
     cpu: u64,
     rss_small: u64,
     rss_large: u64,
+    rss_wide: u64,
 }
 
 fn main() {
@@ -72,6 +74,7 @@ fn main() {
             cpu: 200_000,
             rss_small: 10_000,
             rss_large: 200_000,
+            rss_wide: 2_000,
         }
     } else {
         Sizes {
@@ -79,6 +82,7 @@ fn main() {
             cpu: 1_000_000,
             rss_small: 10_000,
             rss_large: 2_000_000,
+            rss_wide: 20_000,
         }
     };
     let mut report = String::new();
@@ -362,24 +366,28 @@ fn memory(sizes: &Sizes) -> String {
     )
     .expect("config file");
     std::fs::write(&cat, CATALOG).expect("catalog file");
-    let small = binary_run(&cfg, &cat, sizes.rss_small);
+    let small = binary_run(&cfg, &cat, sizes.rss_small, |n| record(n % 50_000));
     emu.reset();
-    let large = binary_run(&cfg, &cat, sizes.rss_large);
+    let large = binary_run(&cfg, &cat, sizes.rss_large, |n| record(n % 50_000));
+    emu.reset();
+    let wide = binary_run(&cfg, &cat, sizes.rss_wide, wide_record);
     let _ = std::fs::remove_dir_all(&dir);
     let mib = |b: u64| b as f64 / 1048576.0;
     let mut s = String::new();
     let _ = writeln!(s, "## 4. Peak memory of the binary\n");
-    let _ = writeln!(s, "`destination-hubspot write` with the default config (8 workers) against the emulator without rate limit or latency; stdin streamed from a pipe; emails cycle over 50,000 contacts so the emulator's own memory stays small. Peak RSS is the process's `VmHWM`, from its end-of-sync summary.\n");
+    let _ = writeln!(s, "`destination-hubspot write` with the default config (8 sender threads) against the emulator without rate limit or latency; stdin streamed from a pipe; small records (~190 bytes) cycle over 50,000 emails, wide ones (~42 KB: five 8,400-character text values) over 2,000, so the emulator's own memory stays small. Peak RSS is the process's `VmHWM`, from its end-of-sync summary; threads are the most `/proc/PID/status` showed during the run.\n");
     let _ = writeln!(
         s,
-        "| records | peak RSS | time | records/s |\n|---|---|---|---|"
+        "| records | bytes a line | peak RSS | threads | time | records/s |\n|---|---|---|---|---|---|"
     );
-    for r in [&small, &large] {
+    for r in [&small, &large, &wide] {
         let _ = writeln!(
             s,
-            "| {} | {:.1} MiB | {:.2} s | {:.0} |",
+            "| {} | {} | {:.1} MiB | {} | {:.2} s | {:.0} |",
             r.records,
+            r.line_bytes,
             mib(r.peak),
+            r.threads,
             r.took.as_secs_f64(),
             r.records as f64 / r.took.as_secs_f64()
         );
@@ -387,8 +395,14 @@ fn memory(sizes: &Sizes) -> String {
     let _ = writeln!(s, "\n| figure | value | goal |\n|---|---|---|");
     let _ = writeln!(
         s,
-        "| largest peak | {:.1} MiB | ≤ 32 MiB |",
+        "| largest peak, small records | {:.1} MiB | ≤ 32 MiB |",
         mib(small.peak.max(large.peak))
+    );
+    let _ = writeln!(
+        s,
+        "| peak, {} wide records | {:.1} MiB | ≤ 64 MiB |",
+        wide.records,
+        mib(wide.peak)
     );
     let _ = writeln!(
         s,
@@ -397,19 +411,58 @@ fn memory(sizes: &Sizes) -> String {
         small.records,
         large.peak as f64 / small.peak as f64
     );
-    let _ = writeln!(s, "\nRaw: `{}`; `{}`.", small.summary, large.summary);
+    let _ = writeln!(
+        s,
+        "\nRaw: `{}`; `{}`; `{}`.",
+        small.summary, large.summary, wide.summary
+    );
     s
 }
 
 struct BinaryRun {
     records: u64,
+    line_bytes: usize,
+    threads: u64,
     peak: u64,
     took: Duration,
     summary: String,
 }
 
-/// Runs the real binary, streaming `records` records into its stdin.
-fn binary_run(config: &PathBuf, catalog: &PathBuf, records: u64) -> BinaryRun {
+/// One ~42 KB record: five long text values.
+fn wide_record(n: u64) -> String {
+    let long = |tag: &str| format!("{tag}{n} {}", "x".repeat(8_400));
+    json!({"type": "RECORD", "record": {"stream": "contacts", "emitted_at": 1700000000000u64, "data": {
+        "email": format!("wide{}@example.com", n % 2_000),
+        "firstname": long("f"), "lastname": long("l"), "company": long("c"),
+        "city": long("t"), "address": long("a"),
+    }}})
+    .to_string()
+}
+
+/// The most threads `pid` has had, sampled until `done` is set.
+fn sample_threads(pid: u32, done: Arc<std::sync::atomic::AtomicBool>) -> u64 {
+    let mut most = 0;
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let threads = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:"))
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        most = most.max(threads);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    most
+}
+
+/// Runs the real binary, streaming `records` records made by `line` into
+/// its stdin.
+fn binary_run(
+    config: &PathBuf,
+    catalog: &PathBuf,
+    records: u64,
+    line: fn(u64) -> String,
+) -> BinaryRun {
     let started = Instant::now();
     let mut child = Command::new(BIN)
         .args(["write", "--config"])
@@ -425,7 +478,7 @@ fn binary_run(config: &PathBuf, catalog: &PathBuf, records: u64) -> BinaryRun {
     let feeder = std::thread::spawn(move || {
         let mut w = io::BufWriter::with_capacity(1 << 16, &mut stdin);
         for n in 0..records {
-            let mut line = record(n % 50_000);
+            let mut line = line(n);
             line.push('\n');
             if w.write_all(line.as_bytes()).is_err() {
                 return;
@@ -438,6 +491,11 @@ fn binary_run(config: &PathBuf, catalog: &PathBuf, records: u64) -> BinaryRun {
             }
         }
     });
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (pid, done) = (child.id(), done.clone());
+        std::thread::spawn(move || sample_threads(pid, done))
+    };
     let stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut summary = String::new();
     for line in stdout.lines().map_while(Result::ok) {
@@ -453,11 +511,15 @@ fn binary_run(config: &PathBuf, catalog: &PathBuf, records: u64) -> BinaryRun {
     let _ = feeder.join();
     let status = child.wait().expect("wait for destination-hubspot");
     let took = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let threads = sampler.join().unwrap_or(0);
     assert!(status.success(), "destination-hubspot failed: {status}");
     let peak = peak_from_summary(&summary)
         .unwrap_or_else(|| panic!("no peak memory in the summary: {summary}"));
     BinaryRun {
         records,
+        line_bytes: line(0).len() + 1,
+        threads,
         peak,
         took,
         summary,
