@@ -134,6 +134,20 @@ pub struct OAuthClient {
     pub expires_in_secs: u64,
 }
 
+impl FromStr for OAuthClient {
+    type Err = String;
+
+    /// Parses `ID:SECRET:REFRESH_TOKEN` into an app with the defaults of
+    /// [`OAuthClient::new`]; the refresh token may itself contain `:`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.splitn(3, ':').collect();
+        match parts[..] {
+            [id, secret, refresh] => Ok(OAuthClient::new(id, secret, refresh)),
+            _ => Err(format!("expected ID:SECRET:REFRESH_TOKEN, got {s:?}")),
+        }
+    }
+}
+
 impl OAuthClient {
     /// An app with [`DEFAULT_SCOPES`] and HubSpot's 30-minute token lifetime.
     pub fn new(
@@ -159,6 +173,26 @@ pub struct RateLimit {
     pub max: u64,
     /// Window length in milliseconds.
     pub interval_ms: u64,
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+
+    /// Parses `MAX/MS`, e.g. `190/10000`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (max, ms) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected MAX/MS, got {s:?}"))?;
+        let num = |t: &str| {
+            t.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{t:?} is not a number in {s:?}"))
+        };
+        Ok(RateLimit {
+            max: num(max)?,
+            interval_ms: num(ms)?,
+        })
+    }
 }
 
 impl Default for RateLimit {
@@ -325,6 +359,19 @@ pub enum EmailUpsertMode {
     MultiStatus,
 }
 
+impl FromStr for EmailUpsertMode {
+    type Err = String;
+
+    /// Parses `whole-batch` or `multi-status`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "whole-batch" => Ok(EmailUpsertMode::WholeBatch),
+            "multi-status" => Ok(EmailUpsertMode::MultiStatus),
+            _ => Err(format!("unknown mode {s:?} (whole-batch | multi-status)")),
+        }
+    }
+}
+
 /// What a `lifecyclestage` write that moves backwards does when the contact
 /// was not cleared first.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -336,6 +383,20 @@ pub enum BackwardLifecycle {
     Apply,
     /// The input fails with a validation error.
     Reject,
+}
+
+impl FromStr for BackwardLifecycle {
+    type Err = String;
+
+    /// Parses `ignore`, `apply` or `reject`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ignore" => Ok(BackwardLifecycle::Ignore),
+            "apply" => Ok(BackwardLifecycle::Apply),
+            "reject" => Ok(BackwardLifecycle::Reject),
+            _ => Err(format!("unknown mode {s:?} (ignore | apply | reject)")),
+        }
+    }
 }
 
 #[cfg(test)]
