@@ -8,8 +8,8 @@ use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use hubspot_emulator::{
-    BackwardLifecycle, EmailUpsertMode, Emulator, Fault, FaultPlan, Latency, OAuthClient, Options,
-    RateLimit, TokenSpec, DEFAULT_TOKEN,
+    BackwardLifecycle, EmailUpsertMode, Emulator, Fault, FaultPlan, Latency, LegacyPaths,
+    OAuthClient, Options, RateLimit, TokenSpec, DEFAULT_TOKEN,
 };
 use std::ffi::OsString;
 use std::io::Write;
@@ -111,7 +111,8 @@ struct Cli {
     #[arg(long, value_name = "a,b,…", value_parser = list)]
     lifecycle_stages: Option<List>,
 
-    /// Accept this OAuth app at POST /oauth/v1/token (repeatable)
+    /// Accept this OAuth app at POST /oauth/v1/token and /oauth/2026-03/token
+    /// (repeatable)
     #[arg(long = "oauth-client", value_name = "ID:SECRET:REFRESH_TOKEN")]
     oauth_clients: Vec<OAuthClient>,
 
@@ -128,6 +129,12 @@ struct Cli {
     /// Hub id reported by /account-info/v3/details
     #[arg(long, value_name = "N", default_value_t = 12_345_678)]
     portal_id: u64,
+
+    /// gone: every legacy path (/crm/v3/…, /account-info/v3/…, /oauth/v1/token)
+    /// answers 404, as after HubSpot's sunset; date-based paths still answer
+    /// [default: served]
+    #[arg(long, value_name = "S", value_parser = modes(["served", "gone"]))]
+    legacy_paths: Option<String>,
 }
 
 /// A comma-separated list, trimmed, empty items dropped.
@@ -291,6 +298,9 @@ impl Cli {
         }
         if let Some(m) = &self.backward_lifecycle {
             opts.backward_lifecycle = m.parse::<BackwardLifecycle>().map_err(invalid)?;
+        }
+        if let Some(s) = &self.legacy_paths {
+            opts.legacy_paths = s.parse::<LegacyPaths>().map_err(invalid)?;
         }
         if let Some(stages) = &self.lifecycle_stages {
             opts.lifecycle_stages = stages.0.clone();
@@ -480,5 +490,13 @@ mod tests {
         assert_eq!(o.faults.at[3], (6, Fault::DropConnection));
         assert_eq!(o.lifecycle_stages, ["lead", "1234567"]);
         assert_eq!(o.portal_id, 9);
+    }
+
+    #[test]
+    fn legacy_paths_are_served_unless_gone() {
+        assert_eq!(parse_str("").unwrap().1.legacy_paths, LegacyPaths::Served);
+        let (_, o) = parse_str("--legacy-paths gone").unwrap();
+        assert_eq!(o.legacy_paths, LegacyPaths::Gone);
+        assert!(parse_str("--legacy-paths maybe").is_err());
     }
 }

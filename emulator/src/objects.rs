@@ -705,7 +705,12 @@ pub(crate) fn list(ctx: &Ctx, ty: ObjectType) -> Response {
         b["paging"] = json!({
             "next": {
                 "after": next.to_string(),
-                "link": format!("{}/crm/v3/objects/{}?after={next}", ctx.hub.base_url, ty.name()),
+                "link": format!(
+                    "{}{}/{}?after={next}",
+                    ctx.hub.base_url,
+                    ctx.family.crm_prefix("objects"),
+                    ty.name()
+                ),
             }
         });
     }

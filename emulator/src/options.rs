@@ -65,6 +65,10 @@ pub struct Options {
     pub oauth_clients: Vec<OAuthClient>,
     /// Hub id reported by `GET /account-info/v3/details`.
     pub portal_id: u64,
+    /// Whether the legacy path families (`/crm/v3/…`, `/account-info/v3/…`,
+    /// `/oauth/v1/token`) still answer, or 404 as after HubSpot's sunset.
+    /// The date-based families (`/crm/objects/2026-09/…`) always answer.
+    pub legacy_paths: LegacyPaths,
 }
 
 impl Default for Options {
@@ -84,6 +88,7 @@ impl Default for Options {
                 .collect(),
             oauth_clients: Vec::new(),
             portal_id: 12_345_678,
+            legacy_paths: LegacyPaths::default(),
         }
     }
 }
@@ -395,6 +400,31 @@ impl FromStr for BackwardLifecycle {
             "apply" => Ok(BackwardLifecycle::Apply),
             "reject" => Ok(BackwardLifecycle::Reject),
             _ => Err(format!("unknown mode {s:?} (ignore | apply | reject)")),
+        }
+    }
+}
+
+/// Whether the legacy path families still answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LegacyPaths {
+    /// Legacy and date-based paths answer alike (HubSpot until 2027).
+    #[default]
+    Served,
+    /// Every legacy path answers 404, as an unknown path does (HubSpot after
+    /// the sunset of v1 OAuth in February 2027 and of `/crm/v3` in
+    /// September 2027).
+    Gone,
+}
+
+impl FromStr for LegacyPaths {
+    type Err = String;
+
+    /// Parses `served` or `gone`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "served" => Ok(LegacyPaths::Served),
+            "gone" => Ok(LegacyPaths::Gone),
+            _ => Err(format!("unknown setting {s:?} (served | gone)")),
         }
     }
 }
