@@ -30,14 +30,16 @@ mod objects;
 mod options;
 mod rng;
 mod routes;
+mod rules;
 mod schema;
 mod server;
 mod stats;
 mod store;
 
 pub use options::{
-    BackwardLifecycle, EmailUpsertMode, Fault, FaultPlan, Latency, LegacyPaths, OAuthClient,
-    Options, RateLimit, TokenSpec, DEFAULT_SCOPES, DEFAULT_TOKEN, STANDARD_LIFECYCLE_STAGES,
+    BackwardLifecycle, ConditionalRule, EmailUpsertMode, Fault, FaultPlan, Latency, LegacyPaths,
+    OAuthClient, Options, RateLimit, TokenSpec, ValidationErrorMode, DEFAULT_SCOPES, DEFAULT_TOKEN,
+    STANDARD_LIFECYCLE_STAGES,
 };
 pub use stats::{RequestLog, RouteCount, Stats};
 

@@ -8,8 +8,8 @@ use clap::builder::PossibleValuesParser;
 use clap::error::ErrorKind;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use hubspot_emulator::{
-    BackwardLifecycle, EmailUpsertMode, Emulator, Fault, FaultPlan, Latency, LegacyPaths,
-    OAuthClient, Options, RateLimit, TokenSpec, DEFAULT_TOKEN,
+    BackwardLifecycle, ConditionalRule, EmailUpsertMode, Emulator, Fault, FaultPlan, Latency,
+    LegacyPaths, OAuthClient, Options, RateLimit, TokenSpec, ValidationErrorMode, DEFAULT_TOKEN,
 };
 use std::ffi::OsString;
 use std::io::Write;
@@ -135,6 +135,24 @@ struct Cli {
     /// [default: served]
     #[arg(long, value_name = "S", value_parser = modes(["served", "gone"]))]
     legacy_paths: Option<String>,
+
+    /// Admin rule, enforced on 2026-09 write paths only: a write that
+    /// creates a record must give these properties non-empty values
+    /// (repeatable; applies to every object type defining the property)
+    #[arg(long, value_name = "a,b,…", value_parser = list)]
+    required_on_create: Vec<List>,
+
+    /// Admin rule, enforced on 2026-09 write paths only: PROP needs a value
+    /// when IF_PROP is VALUE in the resulting record, e.g.
+    /// 'state:country=United States' (repeatable)
+    #[arg(long, value_name = "PROP:IF_PROP=VALUE")]
+    conditional_required: Vec<ConditionalRule>,
+
+    /// How a 2026-09 batch answers admin-rule violations: whole-batch (400,
+    /// nothing written) or multi-status (207, valid inputs written)
+    /// [default: whole-batch]
+    #[arg(long, value_name = "M", value_parser = modes(["whole-batch", "multi-status"]))]
+    validation_error_mode: Option<String>,
 }
 
 /// A comma-separated list, trimmed, empty items dropped.
@@ -302,6 +320,15 @@ impl Cli {
         if let Some(s) = &self.legacy_paths {
             opts.legacy_paths = s.parse::<LegacyPaths>().map_err(invalid)?;
         }
+        if let Some(m) = &self.validation_error_mode {
+            opts.validation_error_mode = m.parse::<ValidationErrorMode>().map_err(invalid)?;
+        }
+        opts.required_on_create = self
+            .required_on_create
+            .iter()
+            .flat_map(|l| l.0.clone())
+            .collect();
+        opts.conditional_required = self.conditional_required.clone();
         if let Some(stages) = &self.lifecycle_stages {
             opts.lifecycle_stages = stages.0.clone();
         }
@@ -490,6 +517,36 @@ mod tests {
         assert_eq!(o.faults.at[3], (6, Fault::DropConnection));
         assert_eq!(o.lifecycle_stages, ["lead", "1234567"]);
         assert_eq!(o.portal_id, 9);
+    }
+
+    #[test]
+    fn admin_rule_flags_collect() {
+        let args = [
+            "hubspot-emulator",
+            "--required-on-create",
+            "firstname, lastname",
+            "--required-on-create=company",
+            "--conditional-required",
+            "state:country=United States",
+            "--conditional-required=zip:country=Canada",
+            "--validation-error-mode",
+            "multi-status",
+        ];
+        let (_, o) = parse(args).unwrap();
+        assert_eq!(o.required_on_create, ["firstname", "lastname", "company"]);
+        assert_eq!(
+            o.conditional_required,
+            [
+                ConditionalRule::new("state", "country", "United States"),
+                ConditionalRule::new("zip", "country", "Canada"),
+            ]
+        );
+        assert_eq!(o.validation_error_mode, ValidationErrorMode::MultiStatus);
+        let (_, d) = parse_str("").unwrap();
+        assert!(d.required_on_create.is_empty() && d.conditional_required.is_empty());
+        assert_eq!(d.validation_error_mode, ValidationErrorMode::WholeBatch);
+        assert!(parse_str("--conditional-required state").is_err());
+        assert!(parse_str("--validation-error-mode partial").is_err());
     }
 
     #[test]

@@ -8,8 +8,9 @@ use crate::clock;
 use crate::errors;
 use crate::http::Response;
 use crate::hub::Ctx;
-use crate::options::{BackwardLifecycle, EmailUpsertMode};
+use crate::options::{BackwardLifecycle, EmailUpsertMode, ValidationErrorMode};
 use crate::routes::BatchOp;
+use crate::rules::{self, Violation};
 use crate::schema::{check_value, ObjectType, PropError, Schema};
 use crate::store::{normalise, ObjectStore, Record};
 use serde_json::{json, Map, Value};
@@ -89,11 +90,57 @@ struct InputError {
     message: String,
     details: Vec<Value>,
     ids: Vec<String>,
+    /// More `context` entries (each a list), e.g. `propertyName`.
+    context: Map<String, Value>,
+    /// The whole-batch answer carries `context` and `errors` too, as the
+    /// admin-rule errors do; the older property checks nest their details
+    /// in the message instead.
+    detailed_whole: bool,
 }
 
 impl InputError {
+    /// A failure without per-property details (not found, conflict).
+    fn plain(status: u16, category: &'static str, message: String, ids: Vec<String>) -> Self {
+        InputError {
+            status,
+            category,
+            message,
+            details: Vec::new(),
+            ids,
+            context: Map::new(),
+            detailed_whole: false,
+        }
+    }
+
+    /// Broken admin write rules (2026-09): HubSpot's fixed message, one
+    /// detail per rule, and the properties in `context.propertyName`.
+    fn from_rules(violations: &[Violation], id: Option<&str>) -> Self {
+        let names: Vec<&str> = violations.iter().map(|v| v.property.as_str()).collect();
+        let mut e = InputError::plain(
+            400,
+            "VALIDATION_ERROR",
+            "The property values provided are invalid".to_string(),
+            id.map(|s| vec![s.to_string()]).unwrap_or_default(),
+        );
+        e.details = violations
+            .iter()
+            .map(|v| {
+                json!({
+                    "code": v.code,
+                    "message": v.message,
+                    "context": { "propertyName": [v.property] },
+                })
+            })
+            .collect();
+        e.context.insert("propertyName".into(), json!(names));
+        e.detailed_whole = true;
+        e
+    }
+
     fn from_props(errs: &[PropError], id: Option<&str>) -> Self {
         InputError {
+            context: Map::new(),
+            detailed_whole: false,
             status: 400,
             category: "VALIDATION_ERROR",
             message: props_message(errs),
@@ -112,10 +159,9 @@ impl InputError {
         }
     }
 
-    /// The 207 `errors[]` entry: HubSpot's standard error, with the input's
-    /// `objectWriteTraceId` both in `context` (as a one-element list, like
-    /// every context value) and at the top level.
-    fn to_json(&self, trace: Option<&str>) -> Value {
+    /// `context`: the input's trace id and id (each as a one-element list),
+    /// then the error's own entries.
+    fn context_json(&self, trace: Option<&str>) -> Map<String, Value> {
         let mut context = Map::new();
         if let Some(t) = trace {
             context.insert("objectWriteTraceId".into(), json!([t]));
@@ -123,11 +169,19 @@ impl InputError {
         if !self.ids.is_empty() {
             context.insert("ids".into(), json!(self.ids));
         }
+        context.extend(self.context.clone());
+        context
+    }
+
+    /// The 207 `errors[]` entry: HubSpot's standard error, with the input's
+    /// `objectWriteTraceId` both in `context` (as a one-element list, like
+    /// every context value) and at the top level.
+    fn to_json(&self, trace: Option<&str>) -> Value {
         let mut v = json!({
             "status": "error",
             "category": self.category,
             "message": self.message,
-            "context": context,
+            "context": self.context_json(trace),
             "errors": self.details,
             "links": {},
         });
@@ -137,10 +191,14 @@ impl InputError {
         v
     }
 
-    /// The same failure as a whole-batch answer.
-    fn whole(&self, cid: &str) -> Response {
+    /// The same failure as a whole-batch answer; `trace` is the failed
+    /// input's `objectWriteTraceId`, named in a detailed answer.
+    fn whole(&self, cid: &str, trace: Option<&str>) -> Response {
         let mut b = errors::body(cid, self.category, &self.message);
-        if !self.ids.is_empty() && self.category != "VALIDATION_ERROR" {
+        if self.detailed_whole {
+            b["context"] = json!(self.context_json(trace));
+            b["errors"] = json!(self.details);
+        } else if !self.ids.is_empty() && self.category != "VALIDATION_ERROR" {
             b["context"] = json!({ "ids": self.ids });
         }
         Response::json(self.status, &b)
@@ -288,6 +346,9 @@ fn batch_write(
             .any(|i| matches!(&i.key, Some((Some(p), _)) if p == "email"));
     let whole_email = by_email && hub.opts.email_upsert_mode == EmailUpsertMode::WholeBatch;
     let partial = !(single || whole_email);
+    // Admin-rule violations (2026-09) have their own, configurable style.
+    let rules_partial =
+        !single && hub.opts.validation_error_mode == ValidationErrorMode::MultiStatus;
     let mut failed: Vec<(usize, InputError)> = Vec::new();
     for (n, i) in inputs.iter().enumerate() {
         if !i.errors.is_empty() {
@@ -296,8 +357,8 @@ fn batch_write(
         }
     }
     if !partial {
-        if let Some((_, e)) = failed.first() {
-            return e.whole(ctx.cid);
+        if let Some((n, e)) = failed.first() {
+            return e.whole(ctx.cid, inputs[*n].trace.as_deref());
         }
     }
 
@@ -312,12 +373,13 @@ fn batch_write(
         match plan_one(ctx, &schema, &store, op, input, &mut claims) {
             Ok(p) => plans.push(Planned { input: n, ..p }),
             Err(PlanError::Whole(r)) => return r,
-            Err(PlanError::Input(e)) => {
-                if !partial {
-                    return e.whole(ctx.cid);
-                }
-                failed.push((n, e));
+            Err(PlanError::Input(e)) if !partial => {
+                return e.whole(ctx.cid, input.trace.as_deref())
             }
+            Err(PlanError::Rule(e)) if !rules_partial => {
+                return e.whole(ctx.cid, input.trace.as_deref())
+            }
+            Err(PlanError::Input(e) | PlanError::Rule(e)) => failed.push((n, e)),
         }
     }
 
@@ -357,8 +419,13 @@ fn batch_write(
 }
 
 enum PlanError {
+    /// The whole batch fails with this answer.
     Whole(Response),
+    /// The input fails; whole-batch or 207 as the upsert mode says.
     Input(InputError),
+    /// The input breaks an admin write rule; whole-batch or 207 as
+    /// `validation_error_mode` says.
+    Rule(InputError),
 }
 
 /// Resolves one valid input against the store: target record, lifecycle
@@ -391,20 +458,21 @@ fn plan_one(
                 (ctx.hub.alloc_id(), true)
             }
             None => {
-                return Err(PlanError::Input(InputError {
-                    status: 404,
-                    category: "OBJECT_NOT_FOUND",
-                    message: format!("Could not find {} with id {key}", ty.upper()),
-                    details: Vec::new(),
-                    ids: vec![key.clone()],
-                }))
+                return Err(PlanError::Input(InputError::plain(
+                    404,
+                    "OBJECT_NOT_FOUND",
+                    format!("Could not find {} with id {key}", ty.upper()),
+                    vec![key.clone()],
+                )))
             }
         },
     };
 
-    if !new {
-        lifecycle_rule(ctx, schema, &store.records[&id], &mut changes)?;
+    let existing = (!new).then(|| &store.records[&id]);
+    if let Some(rec) = existing {
+        lifecycle_rule(ctx, schema, rec, &mut changes)?;
     }
+    admin_rules(ctx, schema, existing, input, &changes)?;
 
     for (p, v) in &changes {
         if v.is_empty() || !store.is_unique(p) {
@@ -415,16 +483,10 @@ fn plan_one(
         match owner {
             Some(owner) if owner != id => {
                 let message = format!("{} already exists. Existing ID: {owner}", ty.label());
-                let e = InputError {
-                    status: 409,
-                    category: "CONFLICT",
-                    message,
-                    details: Vec::new(),
-                    ids: Vec::new(),
-                };
+                let e = InputError::plain(409, "CONFLICT", message, Vec::new());
                 // Batch create fails whole on the first conflict.
                 return Err(if op == BatchOp::Create {
-                    PlanError::Whole(e.whole(ctx.cid))
+                    PlanError::Whole(e.whole(ctx.cid, None))
                 } else {
                     PlanError::Input(e)
                 });
@@ -440,6 +502,27 @@ fn plan_one(
         new,
         changes,
     })
+}
+
+/// HubSpot's admin write rules (required on create, conditionally
+/// required), enforced on 2026-09 paths only. `existing` is `None` when the
+/// write creates the record.
+fn admin_rules(
+    ctx: &Ctx,
+    schema: &Schema,
+    existing: Option<&Record>,
+    input: &Input,
+    changes: &[(String, String)],
+) -> Result<(), PlanError> {
+    if !ctx.family.enforces_write_rules() {
+        return Ok(());
+    }
+    let found = rules::violations(&ctx.hub.opts, schema, existing.map(|r| &r.props), changes);
+    if found.is_empty() {
+        return Ok(());
+    }
+    let id = input.key.as_ref().map(|(_, id)| id.as_str());
+    Err(PlanError::Rule(InputError::from_rules(&found, id)))
 }
 
 /// `lifecyclestage` only moves forward in the stage order (the property's

@@ -51,6 +51,12 @@ api_families! {
 }
 
 impl ApiFamily {
+    /// HubSpot enforces admin write-validation rules (required and
+    /// conditionally required properties) from 2026-09 on.
+    pub fn enforces_write_rules(self) -> bool {
+        self >= ApiFamily::V2026_09
+    }
+
     /// `/crm/v3/objects` or `/crm/objects/2026-09` (for `api` = `objects`).
     pub fn crm_prefix(self, api: &str) -> String {
         match self.version() {
@@ -321,6 +327,9 @@ mod tests {
     fn families_are_ordered_and_spelled_as_in_paths() {
         assert!(ApiFamily::Legacy < ApiFamily::V2026_03);
         assert!(ApiFamily::V2026_03 < ApiFamily::V2026_09);
+        assert!(!ApiFamily::Legacy.enforces_write_rules());
+        assert!(!ApiFamily::V2026_03.enforces_write_rules());
+        assert!(ApiFamily::V2026_09.enforces_write_rules());
         assert_eq!(
             ApiFamily::from_version("2026-09"),
             Some(ApiFamily::V2026_09)
