@@ -33,17 +33,26 @@ fn email(raw: &str) -> Result<String, Failure> {
     }
 }
 
+/// Decimal text as HubSpot has required since 2023: digits, an optional
+/// leading `-` and at most one `.`. Exponents, `+`, spaces and thousands
+/// separators are refused, not reinterpreted.
 fn number(raw: &str) -> Result<String, Failure> {
-    let t = raw.trim();
-    let ok = !t.is_empty()
-        && t.bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
-        && t.parse::<f64>().is_ok_and(f64::is_finite);
+    let unsigned = raw.strip_prefix('-').unwrap_or(raw);
+    let ok = unsigned.bytes().any(|b| b.is_ascii_digit())
+        && unsigned.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && unsigned.bytes().filter(|&b| b == b'.').count() <= 1;
     if ok {
-        Ok(t.to_string())
+        Ok(raw.to_string())
     } else {
         Err(("INVALID_INTEGER", format!("{raw} was not a valid number.")))
     }
+}
+
+/// Epoch milliseconds: digits, with a `-` for instants before 1970.
+fn epoch_ms(raw: &str) -> Option<Option<i64>> {
+    let unsigned = raw.strip_prefix('-').unwrap_or(raw);
+    (!unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| raw.parse::<i64>().ok())
 }
 
 fn boolean(raw: &str) -> Result<String, Failure> {
@@ -58,11 +67,7 @@ fn boolean(raw: &str) -> Result<String, Failure> {
 
 /// `YYYY-MM-DD`, or epoch milliseconds that fall on midnight UTC.
 fn date(raw: &str) -> Result<String, Failure> {
-    let ms = if raw.bytes().all(|b| b.is_ascii_digit()) {
-        raw.parse::<i64>().ok()
-    } else {
-        clock::parse_date(raw)
-    };
+    let ms = epoch_ms(raw).unwrap_or_else(|| clock::parse_date(raw));
     match ms {
         None => Err(("INVALID_DATE", format!("{raw} is not a valid date."))),
         Some(ms) => match clock::time_of_day(ms) {
@@ -77,11 +82,7 @@ fn date(raw: &str) -> Result<String, Failure> {
 
 /// ISO 8601, or epoch milliseconds.
 fn datetime(raw: &str) -> Result<String, Failure> {
-    let ms = if raw.bytes().all(|b| b.is_ascii_digit()) {
-        raw.parse::<i64>().ok()
-    } else {
-        clock::parse_datetime(raw)
-    };
+    let ms = epoch_ms(raw).unwrap_or_else(|| clock::parse_datetime(raw));
     match ms {
         Some(ms) => Ok(clock::iso(ms)),
         None => Err(("INVALID_DATE", format!("{raw} is not a valid datetime."))),
@@ -148,4 +149,107 @@ pub(crate) fn valid_email(s: &str) -> bool {
         && tld.len() >= 2
         && tld.bytes().all(|b| b.is_ascii_alphabetic())
         && !TYPO_TLDS.contains(&tld)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{ObjectType, Schema};
+
+    fn check(name: &str, raw: &str) -> Result<String, &'static str> {
+        let schema = Schema::builtin(ObjectType::Contacts, &["lead".into(), "customer".into()]);
+        check_value(schema.get(name).unwrap(), raw).map_err(|e| e.code)
+    }
+
+    #[test]
+    fn numbers_are_plain_decimal_text() {
+        for ok in ["0", "42", "-12.5", "0.25", "1250000.5", "-0", ".5", "5."] {
+            assert_eq!(check("annualrevenue", ok), Ok(ok.to_string()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn exponents_signs_spaces_and_separators_are_not_numbers() {
+        for bad in [
+            "1e3", "1.5E3", "+5", " 5", "5 ", "1,000", "1 000", "1.2.3", "-", ".", "--5", "5-",
+            "0x10", "NaN", "inf", "12k",
+        ] {
+            assert_eq!(
+                check("annualrevenue", bad),
+                Err("INVALID_INTEGER"),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn booleans_are_true_or_false_in_any_case() {
+        assert_eq!(check("newsletter_opt_in", "False"), Ok("false".into()));
+        for bad in ["1", "yes", "on", "t"] {
+            assert_eq!(
+                check("newsletter_opt_in", bad),
+                Err("INVALID_BOOLEAN"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn dates_take_iso_days_or_midnight_epoch_ms_before_1970_too() {
+        assert_eq!(check("renewal_date", "1969-07-20"), Ok("1969-07-20".into()));
+        assert_eq!(
+            check("renewal_date", "-14256000000"),
+            Ok("1969-07-20".into())
+        );
+        assert_eq!(check("renewal_date", "-14255999999"), Err("INVALID_DATE"));
+        for bad in [
+            "2024-02-30",
+            "2024-2-01",
+            "20240201",
+            "2024-02-01T00:00:00Z",
+            "-",
+        ] {
+            assert_eq!(check("renewal_date", bad), Err("INVALID_DATE"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn datetimes_take_iso_8601_or_epoch_ms() {
+        assert_eq!(
+            check("closedate", "0"),
+            Ok("1970-01-01T00:00:00.000Z".into())
+        );
+        assert_eq!(
+            check("closedate", "-1000"),
+            Ok("1969-12-31T23:59:59.000Z".into())
+        );
+        assert_eq!(
+            check("closedate", "2024-03-01T12:00:00.5-05:00"),
+            Ok("2024-03-01T17:00:00.500Z".into())
+        );
+        assert_eq!(
+            check("closedate", "2024-03-01"),
+            Ok("2024-03-01T00:00:00.000Z".into())
+        );
+        for bad in [
+            "2024-03-01T24:00:00Z",
+            "03/01/2024",
+            "1e12",
+            "2024-03-01T12",
+        ] {
+            assert_eq!(check("closedate", bad), Err("INVALID_DATE"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn enumerations_take_exact_option_values() {
+        assert_eq!(check("lifecyclestage", "customer"), Ok("customer".into()));
+        assert_eq!(check("lifecyclestage", "Customer"), Err("INVALID_OPTION"));
+        assert_eq!(
+            check("lifecyclestage", "lead;customer"),
+            Err("INVALID_OPTION")
+        );
+        assert_eq!(check("interests", ";crm;email"), Ok("crm;email".into()));
+        assert_eq!(check("interests", "crm; email"), Err("INVALID_OPTION"));
+    }
 }
