@@ -2,7 +2,7 @@
 //! defaults in one place. Plain data only: the server reads these values, it
 //! never writes back into them.
 
-use std::fmt;
+pub use crate::fault::{Fault, FaultPlan};
 use std::str::FromStr;
 
 /// Scopes a default private-app token carries: read and write on contacts,
@@ -65,6 +65,20 @@ pub struct Options {
     pub oauth_clients: Vec<OAuthClient>,
     /// Hub id reported by `GET /account-info/v3/details`.
     pub portal_id: u64,
+    /// Whether the legacy path families (`/crm/v3/…`, `/account-info/v3/…`,
+    /// `/oauth/v1/token`) still answer, or 404 as after HubSpot's sunset.
+    /// The date-based families (`/crm/objects/2026-09/…`) always answer.
+    pub legacy_paths: LegacyPaths,
+    /// Properties a record must have a non-empty value for when a write on
+    /// a `2026-09` path creates it (HubSpot's *Create record* form
+    /// requirements). Updates are not checked. Applies to every object type
+    /// that defines the property.
+    pub required_on_create: Vec<String>,
+    /// Conditionally required properties, checked on `2026-09` writes
+    /// against the resulting record (creates and updates).
+    pub conditional_required: Vec<ConditionalRule>,
+    /// How a `2026-09` batch answers inputs that break the two rules above.
+    pub validation_error_mode: ValidationErrorMode,
 }
 
 impl Default for Options {
@@ -84,6 +98,10 @@ impl Default for Options {
                 .collect(),
             oauth_clients: Vec::new(),
             portal_id: 12_345_678,
+            legacy_paths: LegacyPaths::default(),
+            required_on_create: Vec::new(),
+            conditional_required: Vec::new(),
+            validation_error_mode: ValidationErrorMode::default(),
         }
     }
 }
@@ -134,6 +152,20 @@ pub struct OAuthClient {
     pub expires_in_secs: u64,
 }
 
+impl FromStr for OAuthClient {
+    type Err = String;
+
+    /// Parses `ID:SECRET:REFRESH_TOKEN` into an app with the defaults of
+    /// [`OAuthClient::new`]; the refresh token may itself contain `:`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.splitn(3, ':').collect();
+        match parts[..] {
+            [id, secret, refresh] => Ok(OAuthClient::new(id, secret, refresh)),
+            _ => Err(format!("expected ID:SECRET:REFRESH_TOKEN, got {s:?}")),
+        }
+    }
+}
+
 impl OAuthClient {
     /// An app with [`DEFAULT_SCOPES`] and HubSpot's 30-minute token lifetime.
     pub fn new(
@@ -161,6 +193,26 @@ pub struct RateLimit {
     pub interval_ms: u64,
 }
 
+impl FromStr for RateLimit {
+    type Err = String;
+
+    /// Parses `MAX/MS`, e.g. `190/10000`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (max, ms) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected MAX/MS, got {s:?}"))?;
+        let num = |t: &str| {
+            t.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{t:?} is not a number in {s:?}"))
+        };
+        Ok(RateLimit {
+            max: num(max)?,
+            interval_ms: num(ms)?,
+        })
+    }
+}
+
 impl Default for RateLimit {
     /// HubSpot's Professional/Enterprise burst limit: 190 per 10 s.
     fn default() -> Self {
@@ -181,137 +233,6 @@ pub struct Latency {
     pub jitter_ms: u64,
 }
 
-/// Faults to inject into HubSpot-namespace requests.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FaultPlan {
-    /// `(n, fault)`: request number `n` (1-based, counting every
-    /// HubSpot-namespace request; `/_emulator/*` is not counted) gets `fault`.
-    pub at: Vec<(u64, Fault)>,
-    /// `(fault, p)`: every request gets `fault` with probability `p`. Checked
-    /// in order after `at`; the first hit wins.
-    pub random: Vec<(Fault, f64)>,
-}
-
-/// One injected failure.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fault {
-    /// That status (500, 502, 503, 504, …) with a HubSpot JSON error body.
-    Status(u16),
-    /// That status with an HTML body, as a CDN edge sends it.
-    HtmlStatus(u16),
-    /// Close the connection without answering.
-    DropConnection,
-    /// Wait this many milliseconds, then answer normally.
-    Delay(u64),
-    /// A burst-limit 429 (`TEN_SECONDLY_ROLLING`), optionally with `Retry-After`.
-    TooManyRequests {
-        /// Seconds for the `Retry-After` header; `None` sends no header.
-        retry_after_secs: Option<u64>,
-    },
-    /// The request's token is expired from this request on (401).
-    ExpireToken,
-}
-
-impl fmt::Display for Fault {
-    /// The same spelling [`Fault::from_str`] accepts.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Fault::Status(s) => write!(f, "{s}"),
-            Fault::HtmlStatus(s) => write!(f, "html{s}"),
-            Fault::DropConnection => write!(f, "drop"),
-            Fault::Delay(ms) => write!(f, "delay{ms}"),
-            Fault::TooManyRequests {
-                retry_after_secs: None,
-            } => write!(f, "429"),
-            Fault::TooManyRequests {
-                retry_after_secs: Some(s),
-            } => write!(f, "429retry{s}"),
-            Fault::ExpireToken => write!(f, "expire"),
-        }
-    }
-}
-
-impl FromStr for Fault {
-    type Err = String;
-
-    /// Parses `500`, `html502`, `drop`, `delay3000`, `429`, `429retry2`, `expire`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim().to_ascii_lowercase();
-        let num = |t: &str| {
-            t.parse::<u64>()
-                .map_err(|_| format!("bad number {t:?} in fault {s:?}"))
-        };
-        let fault = match s.as_str() {
-            "drop" => Fault::DropConnection,
-            "expire" => Fault::ExpireToken,
-            "429" => Fault::TooManyRequests {
-                retry_after_secs: None,
-            },
-            _ if s.starts_with("429retry") => Fault::TooManyRequests {
-                retry_after_secs: Some(num(&s[8..])?),
-            },
-            _ if s.starts_with("html") => Fault::HtmlStatus(status(num(&s[4..])?)?),
-            _ if s.starts_with("delay") => Fault::Delay(num(&s[5..])?),
-            _ if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() => {
-                Fault::Status(status(num(&s)?)?)
-            }
-            _ => return Err(format!("unknown fault {s:?}")),
-        };
-        Ok(fault)
-    }
-}
-
-fn status(n: u64) -> Result<u16, String> {
-    match u16::try_from(n) {
-        Ok(s) if (400..600).contains(&s) => Ok(s),
-        _ => Err(format!("fault status {n} is not a 4xx/5xx code")),
-    }
-}
-
-impl FaultPlan {
-    /// Parses `N:FAULT` or `FIRST-LAST:FAULT` (a burst, inclusive) into `at`.
-    pub fn push_at(&mut self, spec: &str) -> Result<(), String> {
-        let (n, fault) = spec
-            .split_once(':')
-            .ok_or_else(|| format!("expected N:FAULT, got {spec:?}"))?;
-        let num = |s: &str| {
-            s.trim()
-                .parse::<u64>()
-                .map_err(|_| format!("bad request number in {spec:?}"))
-        };
-        let (first, last) = match n.split_once('-') {
-            Some((a, b)) => (num(a)?, num(b)?),
-            None => (num(n)?, num(n)?),
-        };
-        if first == 0 || last < first || last - first >= 100_000 {
-            return Err(format!(
-                "bad request range in {spec:?} (numbers start at 1)"
-            ));
-        }
-        let fault: Fault = fault.parse()?;
-        for n in first..=last {
-            self.at.push((n, fault.clone()));
-        }
-        Ok(())
-    }
-
-    /// Parses `FAULT:P` (random, probability `P` in 0..=1) into `random`.
-    pub fn push_random(&mut self, spec: &str) -> Result<(), String> {
-        let (fault, p) = spec
-            .rsplit_once(':')
-            .ok_or_else(|| format!("expected FAULT:P, got {spec:?}"))?;
-        let p: f64 = p
-            .trim()
-            .parse()
-            .map_err(|_| format!("bad probability in {spec:?}"))?;
-        if !(0.0..=1.0).contains(&p) {
-            return Err(format!("probability {p} is outside 0..=1"));
-        }
-        self.random.push((fault.parse()?, p));
-        Ok(())
-    }
-}
-
 /// What a batch upsert with `idProperty=email` does when an input is invalid.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EmailUpsertMode {
@@ -323,6 +244,19 @@ pub enum EmailUpsertMode {
     /// Valid inputs are written; the answer is 207 with one error per invalid
     /// input, identified by its `objectWriteTraceId`.
     MultiStatus,
+}
+
+impl FromStr for EmailUpsertMode {
+    type Err = String;
+
+    /// Parses `whole-batch` or `multi-status`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "whole-batch" => Ok(EmailUpsertMode::WholeBatch),
+            "multi-status" => Ok(EmailUpsertMode::MultiStatus),
+            _ => Err(format!("unknown mode {s:?} (whole-batch | multi-status)")),
+        }
+    }
 }
 
 /// What a `lifecyclestage` write that moves backwards does when the contact
@@ -338,39 +272,125 @@ pub enum BackwardLifecycle {
     Reject,
 }
 
+impl FromStr for BackwardLifecycle {
+    type Err = String;
+
+    /// Parses `ignore`, `apply` or `reject`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ignore" => Ok(BackwardLifecycle::Ignore),
+            "apply" => Ok(BackwardLifecycle::Apply),
+            "reject" => Ok(BackwardLifecycle::Reject),
+            _ => Err(format!("unknown mode {s:?} (ignore | apply | reject)")),
+        }
+    }
+}
+
+/// Whether the legacy path families still answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LegacyPaths {
+    /// Legacy and date-based paths answer alike (HubSpot until 2027).
+    #[default]
+    Served,
+    /// Every legacy path answers 404, as an unknown path does (HubSpot after
+    /// the sunset of v1 OAuth in February 2027 and of `/crm/v3` in
+    /// September 2027).
+    Gone,
+}
+
+impl FromStr for LegacyPaths {
+    type Err = String;
+
+    /// Parses `served` or `gone`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "served" => Ok(LegacyPaths::Served),
+            "gone" => Ok(LegacyPaths::Gone),
+            _ => Err(format!("unknown setting {s:?} (served | gone)")),
+        }
+    }
+}
+
+/// "`property` is required when `if_property` is `equals`": an admin's
+/// conditional property rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionalRule {
+    /// The property that needs a value, e.g. `state`.
+    pub property: String,
+    /// The property whose value triggers the rule, e.g. `country`.
+    pub if_property: String,
+    /// The triggering value, compared exactly, e.g. `United States`.
+    pub equals: String,
+}
+
+impl ConditionalRule {
+    /// `property` is required when `if_property` equals `equals`.
+    pub fn new(
+        property: impl Into<String>,
+        if_property: impl Into<String>,
+        equals: impl Into<String>,
+    ) -> Self {
+        ConditionalRule {
+            property: property.into(),
+            if_property: if_property.into(),
+            equals: equals.into(),
+        }
+    }
+}
+
+impl FromStr for ConditionalRule {
+    type Err = String;
+
+    /// Parses `PROP:IF_PROP=VALUE`, e.g. `state:country=United States`; the
+    /// value is everything after the first `=`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parsed = s.split_once(':').and_then(|(p, rest)| {
+            let (if_p, value) = rest.split_once('=')?;
+            let (p, if_p) = (p.trim(), if_p.trim());
+            (!p.is_empty() && !if_p.is_empty()).then(|| ConditionalRule::new(p, if_p, value))
+        });
+        parsed.ok_or_else(|| format!("expected PROP:IF_PROP=VALUE, got {s:?}"))
+    }
+}
+
+/// How a `2026-09` batch answers inputs that break an admin write rule.
+/// HubSpot does not document which it does; a client should handle both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ValidationErrorMode {
+    /// The whole batch fails with one 400 `VALIDATION_ERROR` naming the first
+    /// violating input; nothing from the batch is written.
+    #[default]
+    WholeBatch,
+    /// Valid inputs are written; the answer is 207 with one error per
+    /// violating input.
+    MultiStatus,
+}
+
+impl FromStr for ValidationErrorMode {
+    type Err = String;
+
+    /// Parses `whole-batch` or `multi-status`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "whole-batch" => Ok(ValidationErrorMode::WholeBatch),
+            "multi-status" => Ok(ValidationErrorMode::MultiStatus),
+            _ => Err(format!("unknown mode {s:?} (whole-batch | multi-status)")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn fault_spellings_round_trip() {
-        for s in [
-            "500",
-            "html502",
-            "drop",
-            "delay1500",
-            "429",
-            "429retry3",
-            "expire",
-        ] {
-            let f: Fault = s.parse().unwrap();
-            assert_eq!(f.to_string(), s);
+    fn conditional_rules_parse_prop_if_prop_value() {
+        let r: ConditionalRule = "state:country=United States".parse().unwrap();
+        assert_eq!(r, ConditionalRule::new("state", "country", "United States"));
+        let r: ConditionalRule = "a:b=x=y".parse().unwrap();
+        assert_eq!(r.equals, "x=y");
+        for bad in ["state", "state:country", ":country=US", "state:=US"] {
+            assert!(bad.parse::<ConditionalRule>().is_err(), "{bad}");
         }
-        assert!("html99".parse::<Fault>().is_err());
-        assert!("boom".parse::<Fault>().is_err());
-    }
-
-    #[test]
-    fn fault_plan_parses_both_forms() {
-        let mut plan = FaultPlan::default();
-        plan.push_at("3:drop").unwrap();
-        plan.push_random("503:0.25").unwrap();
-        assert_eq!(plan.at, vec![(3, Fault::DropConnection)]);
-        assert_eq!(plan.random, vec![(Fault::Status(503), 0.25)]);
-        assert!(plan.push_at("0:500").is_err());
-        plan.push_at("5-7:429").unwrap();
-        assert_eq!(plan.at.len(), 4);
-        assert!(plan.push_at("7-5:429").is_err());
-        assert!(plan.push_random("500:1.5").is_err());
     }
 }
