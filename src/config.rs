@@ -94,6 +94,8 @@ pub struct Config {
     pub property_mapping: Vec<(Vec<String>, String)>,
     pub rejected_records_path: Option<PathBuf>,
     pub fail_on_rejected: bool,
+    /// Check and plan only: no write call, no state.
+    pub dry_run: bool,
     pub log_record_data: bool,
     pub workers: usize,
     pub request_timeout: Duration,
@@ -159,6 +161,7 @@ impl Config {
             property_mapping,
             rejected_records_path: str_field(obj, "rejected_records_path").map(PathBuf::from),
             fail_on_rejected: bool_field(obj, "fail_on_rejected_records", false),
+            dry_run: bool_field(obj, "dry_run", false),
             log_record_data: bool_field(obj, "log_record_data", false),
             workers: int_field(obj, "workers", 8) as usize,
             request_timeout: Duration::from_secs(int_field(obj, "request_timeout_seconds", 60)),

@@ -67,6 +67,13 @@ enum Command {
         /// Never print the progress line.
         #[arg(long)]
         no_progress: bool,
+        /// Check every record and look up which contacts exist, but write
+        /// nothing and emit no state; report what would happen.
+        #[arg(long)]
+        dry_run: bool,
+        /// With --dry-run: write each planned create/update as a JSON line here.
+        #[arg(long, value_name = "FILE", requires = "dry_run")]
+        dry_run_plan: Option<PathBuf>,
     },
 }
 
@@ -114,12 +121,17 @@ fn run(command: Command, out: &Arc<Output>) -> Result<(), HubSpotError> {
             catalog,
             progress,
             no_progress,
+            dry_run,
+            dry_run_plan,
         } => {
             let config = Config::load(&config).map_err(config_error)?;
             let catalog = Catalog::load(&catalog).map_err(config_error)?;
             let stdin = BufReader::with_capacity(64 * 1024, io::stdin());
             let options = write::RunOptions {
                 progress: progress_mode(progress, no_progress),
+                cancel_on_signals: true,
+                dry_run,
+                dry_run_plan,
                 ..write::RunOptions::default()
             };
             write::run(&config, &catalog, stdin, out.clone(), options)?;

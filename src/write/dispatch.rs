@@ -174,7 +174,7 @@ mod tests {
     fn landed(events: &Receiver<Event>) -> Sent {
         match events.recv().unwrap() {
             Event::Sent(s) => s,
-            Event::Input(_) => panic!("no input in this test"),
+            _ => panic!("only batches land in this test"),
         }
     }
 

@@ -93,7 +93,14 @@ pub(crate) struct Pump<'a> {
     pub create_tried: HashSet<String>,
     /// A HubSpot failure: nothing more is sent and no state emitted.
     pub failure: Option<HubSpotError>,
+    /// The signal that cancelled the sync: nothing more is read or sent.
+    pub cancelled: Option<&'static str>,
+    /// A dry run: states are earned but never emitted.
+    pub dry_run: bool,
 }
+
+/// How long a cancelled sync waits for the batches in flight.
+const CANCEL_GRACE: Duration = Duration::from_secs(10);
 
 impl Pump<'_> {
     /// How batches of one contact merge their stages under `policy`.
@@ -108,7 +115,7 @@ impl Pump<'_> {
     /// Reads and processes input until it ends or the sync must stop.
     /// `Err` is a fatal input problem (what was read before it still lands).
     pub(crate) fn pump(&mut self) -> Result<(), HubSpotError> {
-        while self.failure.is_none() {
+        while self.failure.is_none() && self.cancelled.is_none() {
             let Some(input) = self.next_input() else {
                 self.send_open(); // the flush rule says it is due
                 continue;
@@ -161,21 +168,32 @@ impl Pump<'_> {
             match event {
                 Event::Input(input) => return Some(input),
                 Event::Sent(sent) => self.settle(sent),
+                Event::Cancel(signal) => self.cancel(signal),
             }
-            if self.failure.is_some() {
+            if self.failure.is_some() || self.cancelled.is_some() {
                 return None;
             }
         }
     }
 
-    /// Waits for one batch to land, keeping any input that comes first.
+    /// Waits for one batch to land, keeping any input that comes first;
+    /// returns early on a cancel.
     fn wait_landing(&mut self) {
         while let Ok(event) = self.events.recv() {
             match event {
                 Event::Input(input) => self.backlog.push_back(input),
                 Event::Sent(sent) => return self.settle(sent),
+                Event::Cancel(signal) => return self.cancel(signal),
             }
         }
+    }
+
+    fn cancel(&mut self, signal: &'static str) {
+        self.cancelled.get_or_insert(signal);
+        self.out.log(
+            "WARN",
+            format!("{signal} received: reading stops; batches in flight may land for up to {} s, then the sync ends", CANCEL_GRACE.as_secs()),
+        );
     }
 
     fn line(&mut self, number: u64, bytes: Option<Vec<u8>>) -> Result<(), HubSpotError> {
@@ -314,14 +332,14 @@ impl Pump<'_> {
 
     /// Hands the open batch to the send stage, once it may go.
     fn send_open(&mut self) {
-        if self.batch.is_empty() || self.failure.is_some() {
+        if self.batch.is_empty() || self.stopping() {
             return;
         }
         let batch = self.batch.take();
         while !self.dispatch.can_send(&batch) {
             self.wait_landing();
-            if self.failure.is_some() {
-                return;
+            if self.stopping() {
+                return; // its records stay unsettled: no state after them
             }
         }
         self.dispatch.send(batch);
@@ -380,6 +398,9 @@ impl Pump<'_> {
                 .get_or_insert(HubSpotError::new(FailureType::System, e));
             return;
         }
+        if self.dry_run {
+            return;
+        }
         for e in earned {
             self.out.state(e.state, e.committed, e.rejected);
             self.states += 1;
@@ -392,13 +413,29 @@ impl Pump<'_> {
         }
     }
 
-    /// Sends what is left and waits for every batch to land (unless
-    /// HubSpot failed: then nothing more goes out).
+    /// Nothing more is sent: HubSpot failed or the sync was cancelled.
+    fn stopping(&self) -> bool {
+        self.failure.is_some() || self.cancelled.is_some()
+    }
+
+    /// Sends what is left and waits for every batch to land. After a
+    /// HubSpot failure nothing more goes out; after a cancel only the
+    /// batches in flight may land, for up to [`CANCEL_GRACE`].
     pub(crate) fn drain(&mut self) {
         self.budget.close();
         self.send_open();
+        let grace = Instant::now() + CANCEL_GRACE;
         while self.failure.is_none() && self.dispatch.in_flight() > 0 {
-            self.wait_landing();
+            if self.cancelled.is_none() {
+                self.wait_landing();
+                continue;
+            }
+            let left = grace.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(Event::Sent(sent)) => self.settle(sent),
+                Ok(_) => {}
+                Err(_) => break,
+            }
         }
         if let Err(e) = self.rejects.flush() {
             self.failure

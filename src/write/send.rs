@@ -158,7 +158,7 @@ fn input<'a>(w: &'a ContactWrite, stage: Option<&'a str>) -> Input<'a> {
 /// Current (id, lifecyclestage) of existing contacts by email. A refused
 /// read is narrowed by halves; an email HubSpot can't read counts as new
 /// (the upsert then reports its real problem).
-fn read_stages(
+pub(crate) fn read_stages(
     client: &Client,
     emails: &[&str],
 ) -> Result<HashMap<String, (String, String)>, HubSpotError> {
