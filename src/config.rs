@@ -216,26 +216,56 @@ fn validate(raw: &Value) -> Result<()> {
 fn auth_from(obj: &Map<String, Value>) -> Result<Auth> {
     if let Some(Value::Object(creds)) = obj.get("credentials") {
         let auth_type = str_field(creds, "auth_type").unwrap_or_default();
+        let field = |name: &str| credential(creds, name, &format!("/credentials/{name}"));
         return Ok(if auth_type == "OAuth" {
             Auth::OAuth {
-                client_id: str_field(creds, "client_id")
-                    .unwrap_or_default()
-                    .to_string(),
-                client_secret: Secret::new(str_field(creds, "client_secret").unwrap_or_default()),
-                refresh_token: Secret::new(str_field(creds, "refresh_token").unwrap_or_default()),
+                client_id: field("client_id")?,
+                client_secret: Secret::new(field("client_secret")?),
+                refresh_token: Secret::new(field("refresh_token")?),
             }
         } else {
             Auth::PrivateApp {
-                access_token: Secret::new(str_field(creds, "access_token").unwrap_or_default()),
+                access_token: Secret::new(field("access_token")?),
             }
         });
     }
     match str_field(obj, "access_token") {
         Some(token) if !token.trim().is_empty() => Ok(Auth::PrivateApp {
-            access_token: Secret::new(token.trim()),
+            access_token: Secret::new(credential(obj, "access_token", "/access_token")?),
         }),
-        _ => bail!("config is invalid: /access_token: a private app access token is required (or `credentials` with OAuth app credentials)"),
+        _ => bail!("config is invalid: /access_token: a service key or private app token is required (or `credentials` with OAuth app credentials)"),
     }
+}
+
+/// A token or secret as the user pasted it, checked before it is ever sent.
+/// Whitespace around it (a copied line break) is dropped; what is left must
+/// be visible ASCII: HubSpot's keys, tokens and ids are, and an HTTP header
+/// can't carry anything else — a line break, a space or a curly quote inside
+/// would otherwise surface much later as an unreachable HubSpot. The message
+/// names the field and the position, never the value.
+fn credential(obj: &Map<String, Value>, key: &str, pointer: &str) -> Result<String> {
+    let value = str_field(obj, key).unwrap_or_default().trim();
+    if value.is_empty() {
+        bail!("config is invalid: {pointer}: is empty");
+    }
+    let bad = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_graphic());
+    let Some((at, c)) = bad else {
+        return Ok(value.to_string());
+    };
+    let what = if c.is_control() {
+        "a line break or another control character"
+    } else if c.is_whitespace() {
+        "a space"
+    } else {
+        "a non-ASCII character (a curly quote or another character pasted from a document?)"
+    };
+    bail!(
+        "config is invalid: {pointer}: contains {what} at character {}; copy the value again from HubSpot (it is one line of plain letters, digits and dashes)",
+        at + 1
+    )
 }
 
 /// Refuses plain http unless the host is loopback: the token must never
@@ -357,6 +387,68 @@ mod tests {
         .unwrap();
         assert!(matches!(c.auth, Auth::OAuth { ref client_id, .. } if client_id == "cid"));
         assert_eq!(c.secrets(), vec!["cs", "rt"]);
+    }
+
+    #[test]
+    fn a_pasted_line_break_around_a_token_is_dropped() {
+        let c = Config::from_value(&json!({"access_token": " pat-na1-abc\r\n"})).unwrap();
+        assert_eq!(c.secrets(), vec!["pat-na1-abc"]);
+        let c = Config::from_value(&json!({"credentials": {
+            "auth_type": "OAuth", "client_id": "cid\n", "client_secret": "\tcs", "refresh_token": "rt "}}))
+        .unwrap();
+        assert!(matches!(c.auth, Auth::OAuth { ref client_id, .. } if client_id == "cid"));
+        assert_eq!(c.secrets(), vec!["cs", "rt"]);
+    }
+
+    #[test]
+    fn a_malformed_credential_names_its_field_and_never_its_value() {
+        let cases = [
+            (
+                json!({"access_token": "pat-na1-ab\ncd"}),
+                "/access_token",
+                "control character",
+            ),
+            (
+                json!({"access_token": "pat-na1-ab cd"}),
+                "/access_token",
+                "a space",
+            ),
+            (
+                json!({"access_token": "\u{201c}pat-na1-abcd\u{201d}"}),
+                "/access_token",
+                "non-ASCII",
+            ),
+            (
+                json!({"credentials": {"auth_type": "Private App", "access_token": "pat-na1-\u{00a0}abcd"}}),
+                "/credentials/access_token",
+                "a space",
+            ),
+            (
+                json!({"credentials": {"auth_type": "OAuth", "client_id": "cid", "client_secret": "cs\u{0}abcd", "refresh_token": "rt"}}),
+                "/credentials/client_secret",
+                "control character",
+            ),
+            (
+                json!({"credentials": {"auth_type": "OAuth", "client_id": "cid", "client_secret": "cs", "refresh_token": "r\u{e9}abcd"}}),
+                "/credentials/refresh_token",
+                "non-ASCII",
+            ),
+            (
+                json!({"credentials": {"auth_type": "OAuth", "client_id": "c id", "client_secret": "cs", "refresh_token": "rt"}}),
+                "/credentials/client_id",
+                "a space",
+            ),
+            (
+                json!({"credentials": {"auth_type": "OAuth", "client_id": "cid", "client_secret": " ", "refresh_token": "rt"}}),
+                "/credentials/client_secret",
+                "is empty",
+            ),
+        ];
+        for (config, field, what) in cases {
+            let err = Config::from_value(&config).unwrap_err().to_string();
+            assert!(err.contains(field) && err.contains(what), "{config}: {err}");
+            assert!(!err.contains("abcd"), "{err}");
+        }
     }
 
     #[test]

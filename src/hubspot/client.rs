@@ -112,7 +112,11 @@ impl Client {
             let result = self.send(method, path, body, &token);
             let (headers, answer) = match result {
                 Ok((h, a)) => (h, Ok(a)),
-                Err(e) => (RateHeaders::default(), Err(e)),
+                Err(Unsent::Transport(e)) => (RateHeaders::default(), Err(e)),
+                Err(Unsent::Unsendable(e)) => {
+                    self.governor.release(permit, &RateHeaders::default(), None);
+                    return Err(e);
+                }
             };
             let action = decide(answer.as_ref().map_err(String::as_str));
             let throttle = match &action {
@@ -175,14 +179,14 @@ impl Client {
         }
     }
 
-    /// Sends one HTTP request; an `Err` is a transport failure (no answer).
+    /// Sends one HTTP request; an `Err` is a request that got no answer.
     fn send(
         &self,
         method: &str,
         path: &str,
         body: Option<&[u8]>,
         token: &Secret,
-    ) -> Result<(RateHeaders, Answer), String> {
+    ) -> Result<(RateHeaders, Answer), Unsent> {
         if self.null_sink && method == "POST" {
             let body = r#"{"status":"COMPLETE","results":[]}"#.to_string();
             return Ok((
@@ -205,7 +209,7 @@ impl Client {
                 .header("Content-Type", "application/json")
                 .send(body.unwrap_or_default()),
         };
-        let mut response = response.map_err(|e| transport_message(&e))?;
+        let mut response = response.map_err(unsent)?;
         let header = |name: &str| {
             response
                 .headers()
@@ -229,7 +233,12 @@ impl Client {
             .with_config()
             .limit(64 * 1024 * 1024)
             .read_to_string()
-            .map_err(|e| format!("reading the answer failed: {}", transport_message(&e)))?;
+            .map_err(|e| {
+                Unsent::Transport(format!(
+                    "reading the answer failed: {}",
+                    transport_message(&e)
+                ))
+            })?;
         Ok((
             headers,
             Answer {
@@ -324,6 +333,27 @@ impl Client {
             FailureType::Transient,
             format!("stopping before HubSpot's daily API quota runs out: {remaining} calls left, at or below the configured reserve of {reserve} (`daily_quota_reserve`); the quota resets at midnight in the account's time zone: run the sync again after that"),
         )
+    }
+}
+
+/// Why a request got no answer.
+enum Unsent {
+    /// The network failed (refused, reset, timed out): worth a retry.
+    Transport(String),
+    /// The request could not even be built: no retry can help.
+    Unsendable(HubSpotError),
+}
+
+/// Sorts a ureq error: a request HTTP can't carry (a header value with a
+/// line break, say) is the config's fault, anything else the network's.
+fn unsent(e: ureq::Error) -> Unsent {
+    match e {
+        // Neither names the header value, so no token leaks.
+        ureq::Error::Http(_) | ureq::Error::BadUri(_) => Unsent::Unsendable(HubSpotError::new(
+            FailureType::Config,
+            format!("the request to HubSpot could not be built ({e}): the token or `base_url` holds characters HTTP does not allow; check the config"),
+        )),
+        other => Unsent::Transport(transport_message(&other)),
     }
 }
 
