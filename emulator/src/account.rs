@@ -1,10 +1,12 @@
 //! Account-level endpoints: property definitions (list, get, create), account
-//! details, daily API usage, and the OAuth refresh-token grant.
+//! details, daily API usage, and the OAuth refresh-token grant. Each answers
+//! alike under every path family.
 
 use crate::clock;
 use crate::errors;
 use crate::http::{parse_form, Request, Response};
 use crate::hub::{Ctx, Hub};
+use crate::routes::ApiFamily;
 use crate::schema::{ObjectType, Property};
 use serde_json::json;
 use std::time::Instant;
@@ -111,9 +113,10 @@ pub(crate) fn daily_usage(ctx: &Ctx) -> Response {
     )
 }
 
-/// `POST /oauth/v1/token` with a form body
-/// (`grant_type=refresh_token&client_id&client_secret&refresh_token`).
-pub(crate) fn oauth_token(hub: &Hub, req: &Request, cid: &str) -> Response {
+/// `POST /oauth/v1/token` and `POST /oauth/2026-03/token`, with a form body
+/// (`grant_type=refresh_token&client_id&client_secret&refresh_token`). Both
+/// answer a refresh alike; their errors differ (see [`oauth_error`]).
+pub(crate) fn oauth_token(hub: &Hub, req: &Request, cid: &str, family: ApiFamily) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&req.body));
     let get = |k: &str| {
         form.iter()
@@ -121,14 +124,13 @@ pub(crate) fn oauth_token(hub: &Hub, req: &Request, cid: &str) -> Response {
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
     };
-    let fail = |status: &str, message: &str| {
-        Response::json(
-            400,
-            &json!({ "status": status, "message": message, "correlationId": cid }),
-        )
-    };
     if get("grant_type") != "refresh_token" {
-        return fail("BAD_GRANT_TYPE", "grant_type must be refresh_token");
+        return oauth_error(
+            cid,
+            family,
+            "BAD_GRANT_TYPE",
+            "grant_type must be refresh_token",
+        );
     }
     match hub.access.refresh(
         get("client_id"),
@@ -145,6 +147,23 @@ pub(crate) fn oauth_token(hub: &Hub, req: &Request, cid: &str) -> Response {
                 "expires_in": expires_in,
             }),
         ),
-        Err((status, message)) => fail(status, message),
+        Err((status, message)) => oauth_error(cid, family, status, message),
     }
+}
+
+/// A refused token request: 400 with HubSpot's legacy `status` word and
+/// `message`. The date-based endpoint adds RFC 6749's `error` and
+/// `error_description` beside them; v1 keeps its legacy-only body.
+fn oauth_error(cid: &str, family: ApiFamily, status: &str, message: &str) -> Response {
+    let mut b = json!({ "status": status, "message": message, "correlationId": cid });
+    if family != ApiFamily::Legacy {
+        let error = match status {
+            "BAD_GRANT_TYPE" => "unsupported_grant_type",
+            "BAD_CLIENT_ID" | "BAD_CLIENT_SECRET" => "invalid_client",
+            _ => "invalid_grant",
+        };
+        b["error"] = json!(error);
+        b["error_description"] = json!(message);
+    }
+    Response::json(400, &b)
 }

@@ -6,8 +6,8 @@
 use crate::access::{Access, Caller, Denial, RateHeaders};
 use crate::errors::{self, Policy};
 use crate::http::{Request, Response};
-use crate::options::{Fault, FaultPlan, Options};
-use crate::routes::{self, Route};
+use crate::options::{Fault, FaultPlan, LegacyPaths, Options};
+use crate::routes::{self, ApiFamily, Matched, Route};
 use crate::schema::{ObjectType, Schema};
 use crate::stats::{Recorder, RequestLog};
 use crate::store::ObjectStore;
@@ -175,7 +175,16 @@ impl Hub {
             self.sleep(lat.fixed_ms + jitter);
         }
 
-        let (route, template) = routes::route(&req.method, &req.path);
+        let Matched {
+            mut route,
+            family,
+            template,
+        } = routes::route(&req.method, &req.path);
+        if family == ApiFamily::Legacy && self.opts.legacy_paths == LegacyPaths::Gone {
+            // After the sunset a legacy path is simply unknown; its template
+            // stays, so a test can count the 404s a client collected there.
+            route = Route::NotFound;
+        }
         let mut log = RequestLog {
             number: n,
             method: req.method.clone(),
@@ -222,7 +231,7 @@ impl Hub {
                 with_headers(r, headers, &cid)
             }
             None => {
-                let (resp, inputs) = self.dispatch(req, &route, token, &cid, now);
+                let (resp, inputs) = self.dispatch(req, &route, family, token, &cid, now);
                 log.inputs = inputs;
                 resp
             }
@@ -247,6 +256,7 @@ impl Hub {
         &self,
         req: &Request,
         route: &Route,
+        family: ApiFamily,
         token: Option<&str>,
         cid: &str,
         now: Instant,
@@ -254,7 +264,7 @@ impl Hub {
         if !route.needs_auth() {
             let headers = self.access.peek(None, now);
             let resp = match route {
-                Route::OAuthToken => crate::account::oauth_token(self, req, cid),
+                Route::OAuthToken => crate::account::oauth_token(self, req, cid, family),
                 _ => errors::not_found(cid, "resource not found"),
             };
             return (with_headers(resp, headers, cid), None);
@@ -276,6 +286,7 @@ impl Hub {
             req,
             cid,
             caller,
+            family,
             inputs: Cell::new(None),
         };
         let resp = match route {
@@ -320,6 +331,8 @@ pub(crate) struct Ctx<'a> {
     pub req: &'a Request,
     pub cid: &'a str,
     pub caller: Caller,
+    /// The path family the request came through (legacy or a date version).
+    pub family: ApiFamily,
     /// The batch size, for the request log.
     pub inputs: Cell<Option<usize>>,
 }

@@ -5,7 +5,10 @@
 //! OAuth refresh — with HubSpot's documented shapes, auth and scopes, rate
 //! limits and their headers, property validation and the lifecycle-stage
 //! rule, plus seeded latency and fault injection and an inspection API
-//! (`/_emulator/*`). It binds 127.0.0.1 only and never talks to HubSpot.
+//! (`/_emulator/*`). Every endpoint answers under its legacy path
+//! (`/crm/v3/…`) and under HubSpot's date-based versions
+//! (`/crm/objects/2026-09/…`). It binds 127.0.0.1 only and never talks to
+//! HubSpot.
 //!
 //! ```no_run
 //! use hubspot_emulator::{Emulator, Options};
@@ -27,14 +30,16 @@ mod objects;
 mod options;
 mod rng;
 mod routes;
+mod rules;
 mod schema;
 mod server;
 mod stats;
 mod store;
 
 pub use options::{
-    BackwardLifecycle, EmailUpsertMode, Fault, FaultPlan, Latency, OAuthClient, Options, RateLimit,
-    TokenSpec, DEFAULT_SCOPES, DEFAULT_TOKEN, STANDARD_LIFECYCLE_STAGES,
+    BackwardLifecycle, ConditionalRule, EmailUpsertMode, Fault, FaultPlan, Latency, LegacyPaths,
+    OAuthClient, Options, RateLimit, TokenSpec, ValidationErrorMode, DEFAULT_SCOPES, DEFAULT_TOKEN,
+    STANDARD_LIFECYCLE_STAGES,
 };
 pub use stats::{RequestLog, RouteCount, Stats};
 

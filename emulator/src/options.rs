@@ -65,6 +65,20 @@ pub struct Options {
     pub oauth_clients: Vec<OAuthClient>,
     /// Hub id reported by `GET /account-info/v3/details`.
     pub portal_id: u64,
+    /// Whether the legacy path families (`/crm/v3/…`, `/account-info/v3/…`,
+    /// `/oauth/v1/token`) still answer, or 404 as after HubSpot's sunset.
+    /// The date-based families (`/crm/objects/2026-09/…`) always answer.
+    pub legacy_paths: LegacyPaths,
+    /// Properties a record must have a non-empty value for when a write on
+    /// a `2026-09` path creates it (HubSpot's *Create record* form
+    /// requirements). Updates are not checked. Applies to every object type
+    /// that defines the property.
+    pub required_on_create: Vec<String>,
+    /// Conditionally required properties, checked on `2026-09` writes
+    /// against the resulting record (creates and updates).
+    pub conditional_required: Vec<ConditionalRule>,
+    /// How a `2026-09` batch answers inputs that break the two rules above.
+    pub validation_error_mode: ValidationErrorMode,
 }
 
 impl Default for Options {
@@ -84,6 +98,10 @@ impl Default for Options {
                 .collect(),
             oauth_clients: Vec::new(),
             portal_id: 12_345_678,
+            legacy_paths: LegacyPaths::default(),
+            required_on_create: Vec::new(),
+            conditional_required: Vec::new(),
+            validation_error_mode: ValidationErrorMode::default(),
         }
     }
 }
@@ -134,6 +152,20 @@ pub struct OAuthClient {
     pub expires_in_secs: u64,
 }
 
+impl FromStr for OAuthClient {
+    type Err = String;
+
+    /// Parses `ID:SECRET:REFRESH_TOKEN` into an app with the defaults of
+    /// [`OAuthClient::new`]; the refresh token may itself contain `:`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.splitn(3, ':').collect();
+        match parts[..] {
+            [id, secret, refresh] => Ok(OAuthClient::new(id, secret, refresh)),
+            _ => Err(format!("expected ID:SECRET:REFRESH_TOKEN, got {s:?}")),
+        }
+    }
+}
+
 impl OAuthClient {
     /// An app with [`DEFAULT_SCOPES`] and HubSpot's 30-minute token lifetime.
     pub fn new(
@@ -159,6 +191,26 @@ pub struct RateLimit {
     pub max: u64,
     /// Window length in milliseconds.
     pub interval_ms: u64,
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+
+    /// Parses `MAX/MS`, e.g. `190/10000`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (max, ms) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected MAX/MS, got {s:?}"))?;
+        let num = |t: &str| {
+            t.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{t:?} is not a number in {s:?}"))
+        };
+        Ok(RateLimit {
+            max: num(max)?,
+            interval_ms: num(ms)?,
+        })
+    }
 }
 
 impl Default for RateLimit {
@@ -325,6 +377,19 @@ pub enum EmailUpsertMode {
     MultiStatus,
 }
 
+impl FromStr for EmailUpsertMode {
+    type Err = String;
+
+    /// Parses `whole-batch` or `multi-status`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "whole-batch" => Ok(EmailUpsertMode::WholeBatch),
+            "multi-status" => Ok(EmailUpsertMode::MultiStatus),
+            _ => Err(format!("unknown mode {s:?} (whole-batch | multi-status)")),
+        }
+    }
+}
+
 /// What a `lifecyclestage` write that moves backwards does when the contact
 /// was not cleared first.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -336,6 +401,113 @@ pub enum BackwardLifecycle {
     Apply,
     /// The input fails with a validation error.
     Reject,
+}
+
+impl FromStr for BackwardLifecycle {
+    type Err = String;
+
+    /// Parses `ignore`, `apply` or `reject`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "ignore" => Ok(BackwardLifecycle::Ignore),
+            "apply" => Ok(BackwardLifecycle::Apply),
+            "reject" => Ok(BackwardLifecycle::Reject),
+            _ => Err(format!("unknown mode {s:?} (ignore | apply | reject)")),
+        }
+    }
+}
+
+/// Whether the legacy path families still answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LegacyPaths {
+    /// Legacy and date-based paths answer alike (HubSpot until 2027).
+    #[default]
+    Served,
+    /// Every legacy path answers 404, as an unknown path does (HubSpot after
+    /// the sunset of v1 OAuth in February 2027 and of `/crm/v3` in
+    /// September 2027).
+    Gone,
+}
+
+impl FromStr for LegacyPaths {
+    type Err = String;
+
+    /// Parses `served` or `gone`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "served" => Ok(LegacyPaths::Served),
+            "gone" => Ok(LegacyPaths::Gone),
+            _ => Err(format!("unknown setting {s:?} (served | gone)")),
+        }
+    }
+}
+
+/// "`property` is required when `if_property` is `equals`": an admin's
+/// conditional property rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionalRule {
+    /// The property that needs a value, e.g. `state`.
+    pub property: String,
+    /// The property whose value triggers the rule, e.g. `country`.
+    pub if_property: String,
+    /// The triggering value, compared exactly, e.g. `United States`.
+    pub equals: String,
+}
+
+impl ConditionalRule {
+    /// `property` is required when `if_property` equals `equals`.
+    pub fn new(
+        property: impl Into<String>,
+        if_property: impl Into<String>,
+        equals: impl Into<String>,
+    ) -> Self {
+        ConditionalRule {
+            property: property.into(),
+            if_property: if_property.into(),
+            equals: equals.into(),
+        }
+    }
+}
+
+impl FromStr for ConditionalRule {
+    type Err = String;
+
+    /// Parses `PROP:IF_PROP=VALUE`, e.g. `state:country=United States`; the
+    /// value is everything after the first `=`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parsed = s.split_once(':').and_then(|(p, rest)| {
+            let (if_p, value) = rest.split_once('=')?;
+            let (p, if_p) = (p.trim(), if_p.trim());
+            (!p.is_empty() && !if_p.is_empty()).then(|| ConditionalRule::new(p, if_p, value))
+        });
+        parsed.ok_or_else(|| format!("expected PROP:IF_PROP=VALUE, got {s:?}"))
+    }
+}
+
+/// How a `2026-09` batch answers inputs that break an admin write rule.
+/// HubSpot does not document which it does; a client should handle both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ValidationErrorMode {
+    /// The whole batch fails with one 400 `VALIDATION_ERROR` naming the first
+    /// violating input; nothing from the batch is written.
+    #[default]
+    WholeBatch,
+    /// Valid inputs are written; the answer is 207 with one error per
+    /// violating input.
+    MultiStatus,
+}
+
+impl FromStr for ValidationErrorMode {
+    type Err = String;
+
+    /// Parses `whole-batch` or `multi-status`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "whole-batch" => Ok(ValidationErrorMode::WholeBatch),
+            "multi-status" => Ok(ValidationErrorMode::MultiStatus),
+            _ => Err(format!("unknown mode {s:?} (whole-batch | multi-status)")),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -358,6 +530,17 @@ mod tests {
         }
         assert!("html99".parse::<Fault>().is_err());
         assert!("boom".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn conditional_rules_parse_prop_if_prop_value() {
+        let r: ConditionalRule = "state:country=United States".parse().unwrap();
+        assert_eq!(r, ConditionalRule::new("state", "country", "United States"));
+        let r: ConditionalRule = "a:b=x=y".parse().unwrap();
+        assert_eq!(r.equals, "x=y");
+        for bad in ["state", "state:country", ":country=US", "state:=US"] {
+            assert!(bad.parse::<ConditionalRule>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,8 +1,93 @@
-//! Maps a method and path to the endpoint that serves it and to the path
-//! template used in stats. Matching only: no auth, no state.
+//! Maps a method and path to the endpoint that serves it, the family of
+//! HubSpot paths it was called through (legacy `/crm/v3/…` or a date version
+//! such as `/crm/objects/2026-09/…`), and the path template used in stats.
+//! Matching only: no auth, no state.
 
 use crate::http::percent_decode;
 use crate::schema::ObjectType;
+
+/// Declares [`ApiFamily`]: `Legacy` plus one variant per date version,
+/// oldest first. Adding a HubSpot release is one line in the invocation
+/// below; every endpoint then answers under it too.
+macro_rules! api_families {
+    ($($variant:ident => $version:literal,)+) => {
+        /// Which generation of HubSpot paths a request was called through.
+        /// Shapes are the same in every family; some rules (admin write
+        /// validation) apply from a given version on, so the order matters:
+        /// `Legacy` < oldest date version < … < newest.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub(crate) enum ApiFamily {
+            /// `/crm/v3/…`, `/account-info/v3/…`, `/oauth/v1/token`.
+            Legacy,
+            $(
+                #[doc = concat!("`", $version, "` date-based paths.")]
+                $variant,
+            )+
+        }
+
+        impl ApiFamily {
+            /// The date version in the path; `None` for legacy paths.
+            pub fn version(self) -> Option<&'static str> {
+                match self {
+                    ApiFamily::Legacy => None,
+                    $(ApiFamily::$variant => Some($version),)+
+                }
+            }
+
+            /// The family whose path segment is `s` (`2026-09`).
+            pub fn from_version(s: &str) -> Option<ApiFamily> {
+                match s {
+                    $($version => Some(ApiFamily::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+api_families! {
+    V2026_03 => "2026-03",
+    V2026_09 => "2026-09",
+}
+
+impl ApiFamily {
+    /// HubSpot enforces admin write-validation rules (required and
+    /// conditionally required properties) from 2026-09 on.
+    pub fn enforces_write_rules(self) -> bool {
+        self >= ApiFamily::V2026_09
+    }
+
+    /// `/crm/v3/objects` or `/crm/objects/2026-09` (for `api` = `objects`).
+    pub fn crm_prefix(self, api: &str) -> String {
+        match self.version() {
+            None => format!("/crm/v3/{api}"),
+            Some(v) => format!("/crm/{api}/{v}"),
+        }
+    }
+
+    /// `/account-info/v3` or `/account-info/2026-09`.
+    fn account_prefix(self) -> String {
+        format!("/account-info/{}", self.version().unwrap_or("v3"))
+    }
+
+    /// The family of `/account-info/{seg}/…`.
+    fn account(seg: &str) -> Option<ApiFamily> {
+        match seg {
+            "v3" => Some(ApiFamily::Legacy),
+            v => ApiFamily::from_version(v),
+        }
+    }
+
+    /// The family of `/oauth/{seg}/token`. HubSpot's OAuth API has one date
+    /// version so far, `2026-03`; it is not re-released every half year.
+    fn oauth(seg: &str) -> Option<ApiFamily> {
+        match seg {
+            "v1" => Some(ApiFamily::Legacy),
+            "2026-03" => Some(ApiFamily::V2026_03),
+            _ => None,
+        }
+    }
+}
 
 /// One write or read over a batch of objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +97,19 @@ pub(crate) enum BatchOp {
     Update,
     Read,
     Archive,
+}
+
+impl BatchOp {
+    fn parse(s: &str) -> Option<BatchOp> {
+        match s {
+            "upsert" => Some(BatchOp::Upsert),
+            "create" => Some(BatchOp::Create),
+            "update" => Some(BatchOp::Update),
+            "read" => Some(BatchOp::Read),
+            "archive" => Some(BatchOp::Archive),
+            _ => None,
+        }
+    }
 }
 
 /// Every HubSpot endpoint the emulator serves.
@@ -39,116 +137,222 @@ impl Route {
     }
 }
 
-/// Finds the route and its stats template for `method` `path`.
-pub(crate) fn route(method: &str, path: &str) -> (Route, String) {
+/// A matched request: the endpoint, the path family it came through and
+/// its stats template (`(unknown)` for unmatched paths).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Matched {
+    pub route: Route,
+    pub family: ApiFamily,
+    pub template: String,
+}
+
+/// Finds the route, family and stats template for `method` `path`.
+pub(crate) fn route(method: &str, path: &str) -> Matched {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let not_found = (Route::NotFound, "(unknown)".to_string());
-    let r = match (method, segs.as_slice()) {
-        ("POST", ["crm", "v3", "objects", ty, "batch", op]) => {
-            let Some(ty) = ObjectType::parse(ty) else {
-                return not_found;
-            };
-            let op = match *op {
-                "upsert" => BatchOp::Upsert,
-                "create" => BatchOp::Create,
-                "update" => BatchOp::Update,
-                "read" => BatchOp::Read,
-                "archive" => BatchOp::Archive,
-                _ => return not_found,
-            };
-            let t = format!("/crm/v3/objects/{}/batch/{}", ty.name(), segs[5]);
-            return (Route::Batch(ty, op), t);
+    let found = match segs.as_slice() {
+        ["crm", "v3", api, rest @ ..] => crm(method, ApiFamily::Legacy, api, rest),
+        ["crm", api, version, rest @ ..] => {
+            ApiFamily::from_version(version).and_then(|f| crm(method, f, api, rest))
         }
-        ("GET", ["crm", "v3", "objects", ty]) => ObjectType::parse(ty).map(|ty| {
-            (
-                Route::ListObjects(ty),
-                format!("/crm/v3/objects/{}", ty.name()),
-            )
-        }),
-        ("GET", ["crm", "v3", "objects", ty, id]) => ObjectType::parse(ty).map(|ty| {
-            (
-                Route::GetObject(ty, percent_decode(id)),
-                format!("/crm/v3/objects/{}/{{id}}", ty.name()),
-            )
-        }),
-        ("POST", ["crm", "v3", "objects", ty]) => ObjectType::parse(ty).map(|ty| {
-            (
-                Route::CreateObject(ty),
-                format!("/crm/v3/objects/{}", ty.name()),
-            )
-        }),
-        ("PATCH" | "DELETE", ["crm", "v3", "objects", ty, id]) => ObjectType::parse(ty).map(|ty| {
-            let id = percent_decode(id);
-            let route = if method == "PATCH" {
-                Route::UpdateObject(ty, id)
-            } else {
-                Route::DeleteObject(ty, id)
-            };
-            (route, format!("/crm/v3/objects/{}/{{id}}", ty.name()))
-        }),
-        ("GET", ["crm", "v3", "properties", ty]) => ObjectType::parse(ty).map(|ty| {
-            (
-                Route::ListProperties(ty),
-                format!("/crm/v3/properties/{}", ty.name()),
-            )
-        }),
-        ("POST", ["crm", "v3", "properties", ty]) => ObjectType::parse(ty).map(|ty| {
-            (
-                Route::CreateProperty(ty),
-                format!("/crm/v3/properties/{}", ty.name()),
-            )
-        }),
-        ("GET", ["crm", "v3", "properties", ty, name]) => ObjectType::parse(ty).map(|ty| {
-            (
-                Route::GetProperty(ty, percent_decode(name)),
-                format!("/crm/v3/properties/{}/{{name}}", ty.name()),
-            )
-        }),
-        ("GET", ["account-info", "v3", "details"]) => {
-            Some((Route::AccountDetails, path.to_string()))
+        ["account-info", version, rest @ ..] => {
+            ApiFamily::account(version).and_then(|f| account_info(method, f, rest))
         }
-        ("GET", ["account-info", "v3", "api-usage", "daily", "private-apps"]) => {
-            Some((Route::DailyUsage, path.to_string()))
-        }
-        ("POST", ["oauth", "v1", "token"]) => Some((Route::OAuthToken, path.to_string())),
+        ["oauth", version, "token"] if method == "POST" => ApiFamily::oauth(version)
+            .map(|f| (f, Route::OAuthToken, format!("/oauth/{version}/token"))),
         _ => None,
     };
-    r.unwrap_or(not_found)
+    match found {
+        Some((family, route, template)) => Matched {
+            route,
+            family,
+            template,
+        },
+        None => Matched {
+            route: Route::NotFound,
+            family: ApiFamily::Legacy,
+            template: "(unknown)".to_string(),
+        },
+    }
+}
+
+/// `/crm/…/{objects|properties}/…` in `family`.
+fn crm(
+    method: &str,
+    family: ApiFamily,
+    api: &str,
+    rest: &[&str],
+) -> Option<(ApiFamily, Route, String)> {
+    let (route, suffix) = match api {
+        "objects" => objects(method, rest)?,
+        "properties" => properties(method, rest)?,
+        _ => return None,
+    };
+    Some((family, route, format!("{}{suffix}", family.crm_prefix(api))))
+}
+
+/// The objects API below its prefix: the route and the template suffix.
+fn objects(method: &str, rest: &[&str]) -> Option<(Route, String)> {
+    let ty = ObjectType::parse(rest.first()?)?;
+    let name = ty.name();
+    let r = match (method, &rest[1..]) {
+        ("POST", ["batch", op]) => (
+            Route::Batch(ty, BatchOp::parse(op)?),
+            format!("/{name}/batch/{op}"),
+        ),
+        ("GET", []) => (Route::ListObjects(ty), format!("/{name}")),
+        ("POST", []) => (Route::CreateObject(ty), format!("/{name}")),
+        ("GET" | "PATCH" | "DELETE", [id]) => {
+            let id = percent_decode(id);
+            let route = match method {
+                "GET" => Route::GetObject(ty, id),
+                "PATCH" => Route::UpdateObject(ty, id),
+                _ => Route::DeleteObject(ty, id),
+            };
+            (route, format!("/{name}/{{id}}"))
+        }
+        _ => return None,
+    };
+    Some(r)
+}
+
+/// The properties API below its prefix: the route and the template suffix.
+fn properties(method: &str, rest: &[&str]) -> Option<(Route, String)> {
+    let ty = ObjectType::parse(rest.first()?)?;
+    let name = ty.name();
+    let r = match (method, &rest[1..]) {
+        ("GET", []) => (Route::ListProperties(ty), format!("/{name}")),
+        ("POST", []) => (Route::CreateProperty(ty), format!("/{name}")),
+        ("GET", [prop]) => (
+            Route::GetProperty(ty, percent_decode(prop)),
+            format!("/{name}/{{name}}"),
+        ),
+        _ => return None,
+    };
+    Some(r)
+}
+
+/// `/account-info/{v3|VER}/…`.
+fn account_info(
+    method: &str,
+    family: ApiFamily,
+    rest: &[&str],
+) -> Option<(ApiFamily, Route, String)> {
+    let route = match (method, rest) {
+        ("GET", ["details"]) => Route::AccountDetails,
+        ("GET", ["api-usage", "daily", "private-apps"]) => Route::DailyUsage,
+        _ => return None,
+    };
+    let template = format!("{}/{}", family.account_prefix(), rest.join("/"));
+    Some((family, route, template))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn r(method: &str, path: &str) -> (Route, ApiFamily, String) {
+        let m = route(method, path);
+        (m.route, m.family, m.template)
+    }
+
     #[test]
     fn matches_batch_and_single_routes() {
         assert_eq!(
-            route("POST", "/crm/v3/objects/contacts/batch/upsert"),
+            r("POST", "/crm/v3/objects/contacts/batch/upsert"),
             (
                 Route::Batch(ObjectType::Contacts, BatchOp::Upsert),
+                ApiFamily::Legacy,
                 "/crm/v3/objects/contacts/batch/upsert".to_string()
             )
         );
         assert_eq!(
-            route("GET", "/crm/v3/objects/0-1/a%40b.com").0,
+            route("GET", "/crm/v3/objects/0-1/a%40b.com").route,
             Route::GetObject(ObjectType::Contacts, "a@b.com".into())
         );
         assert_eq!(
-            route("GET", "/crm/v3/properties/deals/dealstage/").0,
+            route("GET", "/crm/v3/properties/deals/dealstage/").route,
             Route::GetProperty(ObjectType::Deals, "dealstage".into())
         );
     }
 
     #[test]
-    fn unknown_paths_and_methods_are_not_found() {
+    fn date_versions_are_part_of_the_route_with_their_own_templates() {
         assert_eq!(
-            route("GET", "/crm/v3/objects/contacts/batch/upsert").0,
-            Route::NotFound
+            r("POST", "/crm/objects/2026-09/0-1/batch/upsert"),
+            (
+                Route::Batch(ObjectType::Contacts, BatchOp::Upsert),
+                ApiFamily::V2026_09,
+                "/crm/objects/2026-09/contacts/batch/upsert".to_string()
+            )
         );
         assert_eq!(
-            route("POST", "/crm/v3/objects/widgets/batch/upsert").0,
-            Route::NotFound
+            r("PATCH", "/crm/objects/2026-03/deals/7"),
+            (
+                Route::UpdateObject(ObjectType::Deals, "7".into()),
+                ApiFamily::V2026_03,
+                "/crm/objects/2026-03/deals/{id}".to_string()
+            )
         );
-        assert_eq!(route("GET", "/nope").0, Route::NotFound);
+        assert_eq!(
+            r("GET", "/crm/properties/2026-03/companies/domain"),
+            (
+                Route::GetProperty(ObjectType::Companies, "domain".into()),
+                ApiFamily::V2026_03,
+                "/crm/properties/2026-03/companies/{name}".to_string()
+            )
+        );
+        assert_eq!(
+            r("GET", "/account-info/2026-09/api-usage/daily/private-apps"),
+            (
+                Route::DailyUsage,
+                ApiFamily::V2026_09,
+                "/account-info/2026-09/api-usage/daily/private-apps".to_string()
+            )
+        );
+        assert_eq!(
+            r("GET", "/account-info/v3/details").2,
+            "/account-info/v3/details"
+        );
+        assert_eq!(
+            r("POST", "/oauth/2026-03/token"),
+            (
+                Route::OAuthToken,
+                ApiFamily::V2026_03,
+                "/oauth/2026-03/token".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn families_are_ordered_and_spelled_as_in_paths() {
+        assert!(ApiFamily::Legacy < ApiFamily::V2026_03);
+        assert!(ApiFamily::V2026_03 < ApiFamily::V2026_09);
+        assert!(!ApiFamily::Legacy.enforces_write_rules());
+        assert!(!ApiFamily::V2026_03.enforces_write_rules());
+        assert!(ApiFamily::V2026_09.enforces_write_rules());
+        assert_eq!(
+            ApiFamily::from_version("2026-09"),
+            Some(ApiFamily::V2026_09)
+        );
+        assert_eq!(ApiFamily::V2026_03.version(), Some("2026-03"));
+    }
+
+    #[test]
+    fn unknown_paths_versions_and_methods_are_not_found() {
+        for (method, path) in [
+            ("GET", "/crm/v3/objects/contacts/batch/upsert"),
+            ("POST", "/crm/v3/objects/widgets/batch/upsert"),
+            ("POST", "/crm/objects/2025-09/contacts/batch/upsert"),
+            ("POST", "/crm/objects/v3/contacts/batch/upsert"),
+            ("GET", "/crm/v3/lists/contacts"),
+            ("GET", "/account-info/v2/details"),
+            ("POST", "/oauth/2026-09/token"),
+            ("GET", "/oauth/v1/token"),
+            ("GET", "/nope"),
+        ] {
+            let m = route(method, path);
+            assert_eq!(m.route, Route::NotFound, "{method} {path}");
+            assert_eq!(m.template, "(unknown)");
+        }
     }
 }
