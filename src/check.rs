@@ -28,7 +28,7 @@ pub fn check(config: &Config) -> Result<(), String> {
         }
     };
     match client
-        .get("/account-info/v3/details")
+        .get(&client.paths().account_info("details"))
         .map_err(|e| unreachable(e.message))?
     {
         Outcome::Done(_) => {}
@@ -51,7 +51,8 @@ pub fn check(config: &Config) -> Result<(), String> {
     }
     // The write scope, proven without writing: an empty upsert is refused
     // for its content (400) only once the scopes are granted (else 403).
-    match client.post("/crm/v3/objects/contacts/batch/upsert", br#"{"inputs":[]}"#) {
+    let probe = client.paths().contacts_batch("upsert");
+    match client.post(&probe, br#"{"inputs":[]}"#) {
         Ok(_) => Ok(()),
         Err(e) => Err(e.message),
     }

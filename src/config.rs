@@ -12,6 +12,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 
+use crate::hubspot::api::ApiVersion;
+
 /// The connector's specification, exactly as shipped in spec.json.
 pub const SPEC_JSON: &str = include_str!("../spec.json");
 
@@ -86,6 +88,8 @@ pub struct Config {
     pub auth: Auth,
     /// Base URL without a trailing slash.
     pub base_url: String,
+    /// The HubSpot API version every call uses.
+    pub api_version: ApiVersion,
     pub lifecycle_stage: Option<String>,
     pub lifecycle_policy: LifecyclePolicy,
     pub unknown_properties: UnknownProperties,
@@ -124,6 +128,7 @@ impl Config {
             .trim_end_matches('/')
             .to_string();
         check_base_url(&base_url)?;
+        let api_version = api_version(obj)?;
         let lifecycle_policy = match str_field(obj, "lifecycle_stage_policy") {
             Some("forward_only") => LifecyclePolicy::ForwardOnly,
             Some("force") => LifecyclePolicy::Force,
@@ -152,6 +157,7 @@ impl Config {
         Ok(Config {
             auth,
             base_url,
+            api_version,
             lifecycle_stage,
             lifecycle_policy,
             unknown_properties,
@@ -268,6 +274,21 @@ fn credential(obj: &Map<String, Value>, key: &str, pointer: &str) -> Result<Stri
     )
 }
 
+/// The configured API version, or spec.json's default.
+fn api_version(obj: &Map<String, Value>) -> Result<ApiVersion> {
+    let spec = spec();
+    let name = match str_field(obj, "api_version") {
+        Some(name) => name.to_string(),
+        None => spec["connectionSpecification"]["properties"]["api_version"]["default"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    // spec.json's enum has already refused any other name.
+    ApiVersion::parse(&name)
+        .with_context(|| format!("config is invalid: /api_version: unknown version {name:?}"))
+}
+
 /// Refuses plain http unless the host is loopback: the token must never
 /// cross a network in clear.
 fn check_base_url(url: &str) -> Result<()> {
@@ -318,6 +339,30 @@ mod tests {
         assert_eq!(c.base_url, DEFAULT_BASE_URL);
         assert_eq!(c.lifecycle_policy, LifecyclePolicy::NewContactsOnly);
         assert_eq!(c.workers, 8);
+    }
+
+    #[test]
+    fn api_version_defaults_to_the_spec_default_and_takes_every_release() {
+        let c = Config::from_value(&json!({"access_token": "t"})).unwrap();
+        assert_eq!(c.api_version.name(), "2026-09");
+        let names: Vec<Value> = spec()["connectionSpecification"]["properties"]["api_version"]
+            ["enum"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let releases: Vec<Value> = crate::hubspot::api::RELEASES
+            .iter()
+            .map(|r| json!(r.name))
+            .collect();
+        assert_eq!(names, releases, "spec.json's enum and api::RELEASES differ");
+        for name in releases {
+            let c = Config::from_value(&json!({"access_token": "t", "api_version": name})).unwrap();
+            assert_eq!(json!(c.api_version.name()), name);
+        }
+        let err = Config::from_value(&json!({"access_token": "t", "api_version": "v4"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/api_version"), "{err}");
     }
 
     #[test]

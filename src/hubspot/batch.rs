@@ -58,11 +58,11 @@ pub fn write(client: &Client, mode: Mode, inputs: &[Input]) -> Result<Vec<Writte
             continue;
         }
         let body = encode(mode, inputs, &group);
-        let path = match mode {
-            Mode::UpsertByEmail => "/crm/v3/objects/contacts/batch/upsert",
-            Mode::UpdateById => "/crm/v3/objects/contacts/batch/update",
-        };
-        match client.post(path, &body)? {
+        let path = client.paths().contacts_batch(match mode {
+            Mode::UpsertByEmail => "upsert",
+            Mode::UpdateById => "update",
+        });
+        match client.post(&path, &body)? {
             Outcome::Done(answer) => {
                 let unmapped =
                     results::apply_results(mode, inputs, &group, &answer.json(), &mut results);

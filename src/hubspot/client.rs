@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::api::{ApiVersion, OAUTH_TOKEN_PATH};
 use super::errors::{decide, truncate, Action, Answer, HubSpotError, RejectReason};
 use super::governor::{Governor, RateHeaders, Refusal};
 use super::retry::RetryPolicy;
@@ -34,6 +35,7 @@ pub enum Outcome {
 pub struct Client {
     agent: ureq::Agent,
     base_url: String,
+    api: ApiVersion,
     auth: Auth,
     /// The bearer token in use (for OAuth: the latest refreshed one).
     token: RwLock<Option<Secret>>,
@@ -69,6 +71,7 @@ impl Client {
         Client {
             agent,
             base_url: config.base_url.clone(),
+            api: config.api_version,
             auth: config.auth.clone(),
             token: RwLock::new(token),
             governor,
@@ -87,6 +90,19 @@ impl Client {
     pub fn with_null_sink(mut self) -> Client {
         self.null_sink = true;
         self
+    }
+
+    /// The API version this client calls, which builds every path.
+    pub fn paths(&self) -> ApiVersion {
+        self.api
+    }
+
+    /// The credential in use, as messages name it.
+    fn credential(&self) -> &'static str {
+        match self.auth {
+            Auth::PrivateApp { .. } => "service key or private app token",
+            Auth::OAuth { .. } => "OAuth access token",
+        }
     }
 
     /// GET `path` (relative to the base URL, with its query).
@@ -158,10 +174,10 @@ impl Client {
                         }
                         continue;
                     }
-                    return Err(HubSpotError::new(
-                        FailureType::Config,
-                        format!("HubSpot refused the access token (401: {message}): the token is invalid, revoked or expired; create a new private app token (or re-authorize the OAuth app) and update the config"),
-                    ));
+                    return Err(self.unauthorized(&message));
+                }
+                Action::Forbidden { scopes, message } => {
+                    return Err(self.forbidden(&scopes, &message))
                 }
                 Action::Retry(why) => {
                     retries += 1;
@@ -268,7 +284,8 @@ impl Client {
         Ok(fresh)
     }
 
-    /// Trades the OAuth refresh token for an access token.
+    /// Trades the OAuth refresh token for an access token at HubSpot's
+    /// dated token endpoint (the same for every `api_version`).
     fn refresh(&self) -> Result<Secret, HubSpotError> {
         let Auth::OAuth {
             client_id,
@@ -281,7 +298,7 @@ impl Client {
                 "no access token configured",
             ));
         };
-        let url = format!("{}/oauth/v1/token", self.base_url);
+        let url = format!("{}{OAUTH_TOKEN_PATH}", self.base_url);
         let started = Instant::now();
         let mut retries = 0;
         loop {
@@ -311,20 +328,44 @@ impl Client {
                 thread::sleep(delay);
                 continue;
             }
-            let detail = serde_json::from_str::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-                .unwrap_or_else(|| truncate(&body, 200));
-            let failure = if transient {
-                FailureType::Transient
-            } else {
-                FailureType::Config
-            };
-            return Err(HubSpotError::new(
-                failure,
-                format!("refreshing the OAuth access token failed ({}): {detail}; check client_id, client_secret and refresh_token", if status == 0 { "no answer".to_string() } else { status.to_string() }),
-            ));
+            return Err(refresh_error(status, &body, transient));
         }
+    }
+
+    /// A 401 that no refresh cures, worded for the credential in use.
+    fn unauthorized(&self, message: &str) -> HubSpotError {
+        let fix = match self.auth {
+            Auth::PrivateApp { .. } => "create a service key in HubSpot (Development → Keys → Service keys), or copy the private app's current token, and update the config",
+            Auth::OAuth { .. } => "re-authorize the OAuth app and update `credentials/refresh_token`",
+        };
+        HubSpotError::new(
+            FailureType::Config,
+            format!(
+                "HubSpot refused the {} (401: {message}): it is invalid, revoked or expired; {fix}",
+                self.credential()
+            ),
+        )
+    }
+
+    /// A 403, naming the scopes to add and where to add them.
+    fn forbidden(&self, scopes: &[String], message: &str) -> HubSpotError {
+        let fix = match self.auth {
+            Auth::PrivateApp { .. } => "add it to the service key (HubSpot: Development → Keys → Service keys) or the private app, then run again",
+            Auth::OAuth { .. } => "add it to the OAuth app's scopes and re-authorize the app",
+        };
+        let text = if scopes.is_empty() {
+            format!(
+                "HubSpot refused the call ({message}): the {} may lack a scope this call needs (a sync needs crm.objects.contacts.read, crm.objects.contacts.write and crm.schemas.contacts.read); {fix}",
+                self.credential()
+            )
+        } else {
+            format!(
+                "the {} is missing the scope(s) {}: {fix}",
+                self.credential(),
+                scopes.join(", ")
+            )
+        };
+        HubSpotError::new(FailureType::Config, text)
     }
 
     fn quota_error(&self, refusal: Refusal) -> HubSpotError {
@@ -334,6 +375,43 @@ impl Client {
             format!("stopping before HubSpot's daily API quota runs out: {remaining} calls left, at or below the configured reserve of {reserve} (`daily_quota_reserve`); the quota resets at midnight in the account's time zone: run the sync again after that"),
         )
     }
+}
+
+/// A refused or failed token refresh in words. HubSpot's dated endpoint
+/// answers RFC 6749's `error` / `error_description` beside its legacy
+/// `status` / `message`; either is read.
+fn refresh_error(status: u16, body: &str, transient: bool) -> HubSpotError {
+    let v = serde_json::from_str::<Value>(body).unwrap_or(Value::Null);
+    let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
+    let code = match (field("error"), field("status")) {
+        ("", legacy) => legacy,
+        (rfc, _) => rfc,
+    };
+    let detail = [field("error_description"), field("message")]
+        .into_iter()
+        .find(|d| !d.is_empty())
+        .map(|d| truncate(d, 200))
+        .unwrap_or_else(|| truncate(body, 200));
+    let fix = match code {
+        "invalid_grant" | "BAD_REFRESH_TOKEN" => "the refresh token is revoked or expired (the app was uninstalled, or the token was replaced): re-authorize the OAuth app and put its new refresh token in `credentials/refresh_token`",
+        "invalid_client" | "BAD_CLIENT_ID" | "BAD_CLIENT_SECRET" => "HubSpot does not know this client: check `credentials/client_id` and `credentials/client_secret` against the app's Auth settings",
+        _ if transient => "HubSpot's token endpoint did not answer; run again later",
+        _ => "check client_id, client_secret and refresh_token",
+    };
+    let answer = match (status, code) {
+        (0, _) => "no answer".to_string(),
+        (s, "") => s.to_string(),
+        (s, c) => format!("{s} {c}"),
+    };
+    let failure = if transient {
+        FailureType::Transient
+    } else {
+        FailureType::Config
+    };
+    HubSpotError::new(
+        failure,
+        format!("refreshing the OAuth access token failed ({answer}: {detail}); {fix}"),
+    )
 }
 
 /// Why a request got no answer.

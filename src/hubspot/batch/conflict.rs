@@ -32,7 +32,9 @@ pub(super) fn resolve_single(
         return Ok(Written::Rejected(reason));
     };
     let conflict = || Written::Rejected(RejectReason::Conflict(truncate(message, 300)));
-    let path = format!("/crm/v3/objects/contacts/{id}?properties=email,hs_additional_emails");
+    let path = client
+        .paths()
+        .contact(&id, "properties=email,hs_additional_emails");
     let owner = match client.get(&path)? {
         Outcome::Done(answer) => answer.json(),
         Outcome::Invalid(..) => return Ok(conflict()),
