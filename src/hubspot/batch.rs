@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use serde::{Serialize, Serializer};
 
 use super::client::{Client, Outcome};
-use super::errors::{HubSpotError, RejectReason};
+use super::errors::{rule_violations, Answer, HubSpotError, RejectReason, RuleViolation};
+use narrow::Narrowed;
 
 mod conflict;
 mod narrow;
@@ -51,63 +52,29 @@ pub enum Written {
 /// Writes `inputs` (at most 100) and returns one result per input, in order.
 /// An `Err` is fatal for the sync (auth, retries exhausted, quota).
 pub fn write(client: &Client, mode: Mode, inputs: &[Input]) -> Result<Vec<Written>, HubSpotError> {
-    let mut results: Vec<Option<Written>> = vec![None; inputs.len()];
-    let mut pending: Vec<Vec<usize>> = vec![(0..inputs.len()).collect()];
-    while let Some(group) = pending.pop() {
+    let path = client.paths().contacts_batch(match mode {
+        Mode::UpsertByEmail => "upsert",
+        Mode::UpdateById => "update",
+    });
+    let mut batch = Batch {
+        client,
+        mode,
+        inputs,
+        results: vec![None; inputs.len()],
+        pending: vec![(0..inputs.len()).collect()],
+        exists: vec![None; inputs.len()],
+    };
+    while let Some(group) = batch.pending.pop() {
         if group.is_empty() {
             continue;
         }
-        let body = encode(mode, inputs, &group);
-        let path = client.paths().contacts_batch(match mode {
-            Mode::UpsertByEmail => "upsert",
-            Mode::UpdateById => "update",
-        });
-        match client.post(&path, &body)? {
-            Outcome::Done(answer) => {
-                let unmapped =
-                    results::apply_results(mode, inputs, &group, &answer.json(), &mut results);
-                if !unmapped.is_empty() {
-                    // Errors we could not tie to inputs: resend those inputs in
-                    // halves (an upsert by email is idempotent) until each is known.
-                    let why = RejectReason::HubSpotValidation(
-                        "unattributed error in a multi-status answer".into(),
-                    );
-                    split_into(&mut pending, unmapped, &mut results, why);
-                }
-            }
-            Outcome::Invalid(answer, reason) => {
-                let body = answer.json();
-                if let [i] = group[..] {
-                    results[i] = Some(conflict::resolve_single(
-                        client,
-                        mode,
-                        &inputs[i],
-                        answer.status,
-                        &body,
-                        reason,
-                    )?);
-                    continue;
-                }
-                let narrow::Narrowed {
-                    guilty,
-                    suspects,
-                    rest,
-                } = narrow::by_property_problems(inputs, &group, &body);
-                let guilty_none = guilty.is_empty();
-                for (i, why) in guilty {
-                    results[i] = Some(Written::Rejected(why));
-                }
-                let stuck = suspects.len() == group.len() || rest.len() == group.len();
-                if guilty_none && stuck {
-                    split_into(&mut pending, group, &mut results, reason);
-                } else {
-                    pending.push(suspects);
-                    pending.push(rest);
-                }
-            }
+        match client.post(&path, &encode(mode, inputs, &group))? {
+            Outcome::Done(answer) => batch.answered(group, &answer.json()),
+            Outcome::Invalid(answer, reason) => batch.refused(group, &answer, reason)?,
         }
     }
-    Ok(results
+    Ok(batch
+        .results
         .into_iter()
         .map(|r| {
             r.unwrap_or(Written::Ok {
@@ -118,22 +85,123 @@ pub fn write(client: &Client, mode: Mode, inputs: &[Input]) -> Result<Vec<Writte
         .collect())
 }
 
-/// Pushes the two halves of `group` to be resent; a single input can't be
-/// narrowed further and is rejected with `reason`.
-fn split_into(
-    pending: &mut Vec<Vec<usize>>,
-    group: Vec<usize>,
-    results: &mut [Option<Written>],
-    reason: RejectReason,
-) {
-    if let [only] = group[..] {
-        results[only] = Some(Written::Rejected(reason));
-        return;
+/// One batch on its way: what is known of each input, and the groups of
+/// inputs still to send (a stack: the last pushed goes next).
+struct Batch<'c, 'i> {
+    client: &'c Client,
+    mode: Mode,
+    inputs: &'i [Input<'i>],
+    results: Vec<Option<Written>>,
+    pending: Vec<Vec<usize>>,
+    /// Whether each input's contact already exists, once a read has said.
+    exists: Vec<Option<bool>>,
+}
+
+impl Batch<'_, '_> {
+    /// A 2xx: results and 207 errors settle their inputs.
+    fn answered(&mut self, group: Vec<usize>, body: &serde_json::Value) {
+        let unmapped =
+            results::apply_results(self.mode, self.inputs, &group, body, &mut self.results);
+        if !unmapped.is_empty() {
+            // Errors we could not tie to inputs: resend those inputs in
+            // halves (an upsert by email is idempotent) until each is known.
+            let why = RejectReason::HubSpotValidation(
+                "unattributed error in a multi-status answer".into(),
+            );
+            self.split(unmapped, why);
+        }
     }
-    let mid = group.len().div_ceil(2);
-    let (a, b) = group.split_at(mid);
-    pending.push(b.to_vec());
-    pending.push(a.to_vec());
+
+    /// A 400/409 for the whole group: a single input is settled (a 409 may
+    /// still become an update); a larger group is narrowed by what the
+    /// answer names, so the next sends are few and likely to pass.
+    fn refused(
+        &mut self,
+        group: Vec<usize>,
+        answer: &Answer,
+        reason: RejectReason,
+    ) -> Result<(), HubSpotError> {
+        let body = answer.json();
+        if let [i] = group[..] {
+            let (client, mode, input) = (self.client, self.mode, &self.inputs[i]);
+            let written =
+                conflict::resolve_single(client, mode, input, answer.status, &body, reason)?;
+            self.results[i] = Some(written);
+            return Ok(());
+        }
+        let rules = rule_violations(&body);
+        let narrowed = if rules.is_empty() {
+            narrow::by_property_problems(self.inputs, &group, &body)
+        } else {
+            self.by_rules(&group, &body, &rules)?
+        };
+        let Narrowed {
+            guilty,
+            suspects,
+            rest,
+        } = narrowed;
+        let progress = !guilty.is_empty();
+        for (i, why) in guilty {
+            self.results[i] = Some(Written::Rejected(why));
+        }
+        let stuck = suspects.len() == group.len() || rest.len() == group.len();
+        if !progress && stuck {
+            // The answer explains nothing we can act on: bisect.
+            self.split(group, reason);
+        } else {
+            self.pending.push(suspects);
+            self.pending.push(rest);
+        }
+        Ok(())
+    }
+
+    /// Narrows a refusal for admin write rules. Inputs that would create a
+    /// contact without a property the create form requires are certain
+    /// culprits, but whether an input creates is HubSpot's to know: one
+    /// batch read of the inputs that lack the property tells, for the whole
+    /// group at once, instead of one resend per culprit.
+    fn by_rules(
+        &mut self,
+        group: &[usize],
+        body: &serde_json::Value,
+        rules: &[RuleViolation],
+    ) -> Result<Narrowed, HubSpotError> {
+        let (mut narrowed, to_read) =
+            narrow::by_rules(self.mode, self.inputs, group, body, rules, &self.exists);
+        if to_read.is_empty() {
+            return Ok(narrowed);
+        }
+        let ids: Vec<&str> = to_read.iter().map(|(i, _)| self.inputs[*i].id).collect();
+        let found = narrow::existing_emails(self.client, &ids)?;
+        for (i, why) in to_read {
+            match &found {
+                // The read failed: leave the input a suspect.
+                None => narrowed.suspects.push(i),
+                Some(found) if found.contains(self.inputs[i].id) => {
+                    self.exists[i] = Some(true);
+                    narrowed.rest.push(i);
+                }
+                Some(_) => {
+                    self.exists[i] = Some(false);
+                    narrowed.guilty.push((i, why));
+                }
+            }
+        }
+        Ok(narrowed)
+    }
+
+    /// Pushes the two halves of `group` to be resent; a single input can't
+    /// be narrowed further and is rejected with `reason`.
+    fn split(&mut self, group: Vec<usize>, reason: RejectReason) {
+        if let [only] = group[..] {
+            self.results[only] = Some(Written::Rejected(reason));
+            return;
+        }
+        let mid = group.len().div_ceil(2);
+        let (a, b) = group.split_at(mid);
+        self.pending.push(b.to_vec());
+        self.pending.push(a.to_vec());
+    }
 }
 
 /// Serialises the inputs of `group` with their batch index as trace id.

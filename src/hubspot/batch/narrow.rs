@@ -1,12 +1,19 @@
-//! Narrowing a batch HubSpot refused as a whole (400): what its message
+//! Narrowing a batch HubSpot refused as a whole (400): what its answer
 //! names sorts the inputs into certain culprits (rejected at once), suspects
 //! (resent together) and the rest (resent together, expected to pass), so a
-//! bad record costs about one extra call instead of a bisection.
+//! bad record costs about one extra call instead of a bisection. For the
+//! admin write rules of 2026-09, one batch read settles which inputs lacking
+//! a required property would create a contact (and so certainly fail).
 
-use serde_json::Value;
+use std::collections::HashSet;
 
-use super::Input;
-use crate::hubspot::errors::{property_problems, PropertyProblem, RejectReason};
+use serde_json::{json, Value};
+
+use super::{Input, Mode};
+use crate::hubspot::client::{Client, Outcome};
+use crate::hubspot::errors::{
+    property_problems, HubSpotError, PropertyProblem, RejectReason, RuleViolation,
+};
 
 /// How a refused group splits.
 #[derive(Debug, Default, PartialEq)]
@@ -60,6 +67,124 @@ pub(super) fn by_property_problems(inputs: &[Input], group: &[usize], body: &Val
         }
     }
     out
+}
+
+/// Splits a group refused for admin write rules. An input the answer names
+/// (by `objectWriteTraceId`, id, or an email its messages quote) is a
+/// certain culprit. An input that sends every property the rules name (non
+/// empty) is cleared. One lacking a property required on the create form
+/// fails only if the upsert creates its contact: returned apart, with its
+/// reason, for a read to decide (unless a read already found it). One
+/// lacking a conditionally required property stays a suspect: the rule may
+/// hinge on values HubSpot holds, not ones we send.
+pub(super) fn by_rules(
+    mode: Mode,
+    inputs: &[Input],
+    group: &[usize],
+    body: &Value,
+    rules: &[RuleViolation],
+    exists: &[Option<bool>],
+) -> (Narrowed, Vec<(usize, RejectReason)>) {
+    let named = named_inputs(mode, inputs, group, body);
+    let mut out = Narrowed::default();
+    let mut to_read = Vec::new();
+    for &i in group {
+        let lacked = rules
+            .iter()
+            .find(|r| value_of(&inputs[i], &r.property).is_none_or(|v| v.trim().is_empty()));
+        if named.contains(&i) {
+            out.guilty.push((i, lacked.unwrap_or(&rules[0]).reason()));
+            continue;
+        }
+        match lacked {
+            None => out.rest.push(i),
+            Some(r) if r.conditional || mode == Mode::UpdateById => out.suspects.push(i),
+            Some(_) if exists[i] == Some(true) => out.rest.push(i),
+            Some(r) => to_read.push((i, r.reason())),
+        }
+    }
+    (out, to_read)
+}
+
+/// The inputs of `group` a refusal names: in `context.objectWriteTraceId`
+/// (our index), in `context.ids`, or (for upserts) quoted by email in its
+/// messages.
+fn named_inputs(mode: Mode, inputs: &[Input], group: &[usize], body: &Value) -> Vec<usize> {
+    let context = |key: &str| -> Vec<String> {
+        match body.pointer(&format!("/context/{key}")) {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let traces = context("objectWriteTraceId");
+    let ids = context("ids");
+    let mut messages: Vec<&str> = body
+        .get("message")
+        .and_then(Value::as_str)
+        .into_iter()
+        .collect();
+    for e in body
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        messages.extend(e.get("message").and_then(Value::as_str));
+    }
+    group
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let id = inputs[i].id;
+            traces.contains(&i.to_string())
+                || ids.iter().any(|x| x.eq_ignore_ascii_case(id))
+                || (mode == Mode::UpsertByEmail && messages.iter().any(|m| quotes(m, id)))
+        })
+        .collect()
+}
+
+/// Which of `emails` belong to an existing contact (as its email or a
+/// secondary one), lower-cased; `None` when HubSpot refused the read.
+pub(super) fn existing_emails(
+    client: &Client,
+    emails: &[&str],
+) -> Result<Option<HashSet<String>>, HubSpotError> {
+    let body = json!({
+        "idProperty": "email",
+        "properties": ["email", "hs_additional_emails"],
+        "inputs": emails.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
+    });
+    let path = client.paths().contacts_batch("read");
+    let answer = match client.post(&path, &serde_json::to_vec(&body).unwrap_or_default())? {
+        Outcome::Done(answer) => answer.json(),
+        Outcome::Invalid(..) => return Ok(None),
+    };
+    let mut found = HashSet::new();
+    for r in answer
+        .get("results")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for name in ["email", "hs_additional_emails"] {
+            let value = r
+                .pointer(&format!("/properties/{name}"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            found.extend(
+                value
+                    .split(';')
+                    .map(|e| e.trim().to_lowercase())
+                    .filter(|e| !e.is_empty()),
+            );
+        }
+    }
+    Ok(Some(found))
 }
 
 /// The value an input sends for property `name`, if any.
@@ -133,6 +258,97 @@ mod tests {
         let n = by_property_problems(&inputs, &[0, 1], &json!({"message": "Duplicate IDs found"}));
         assert!(n.guilty.is_empty() && n.suspects.is_empty());
         assert_eq!(n.rest, vec![0, 1]);
+    }
+
+    fn rules(body: &Value) -> Vec<RuleViolation> {
+        crate::hubspot::errors::rule_violations(body)
+    }
+
+    /// HubSpot's whole-batch answer when a create lacks `firstname`.
+    fn missing_firstname(context: Value) -> Value {
+        json!({"status": "error", "category": "VALIDATION_ERROR",
+            "message": "The property values provided are invalid", "context": context,
+            "errors": [{"code": "MISSING_REQUIRED_PROPERTY", "message": "A value for firstname must be provided",
+                "context": {"propertyName": ["firstname"]}}]})
+    }
+
+    #[test]
+    fn inputs_sending_the_required_property_are_cleared_and_the_rest_need_a_read() {
+        let inputs = vec![
+            input("a@x.io", &[("firstname", "Ann")]),
+            input("b@x.io", &[]),
+            input("c@x.io", &[("firstname", " ")]),
+            input("d@x.io", &[("lastname", "Doe")]),
+        ];
+        let body = missing_firstname(json!({}));
+        let exists = [None, None, None, Some(true)];
+        let (n, to_read) = by_rules(
+            Mode::UpsertByEmail,
+            &inputs,
+            &[0, 1, 2, 3],
+            &body,
+            &rules(&body),
+            &exists,
+        );
+        assert!(n.guilty.is_empty() && n.suspects.is_empty());
+        // d lacks it too, but a read already found its contact: an update.
+        assert_eq!(n.rest, vec![0, 3]);
+        assert_eq!(to_read.iter().map(|t| t.0).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(to_read[0].1.code(), "missing_required_property");
+    }
+
+    #[test]
+    fn the_input_a_refusal_names_is_a_certain_culprit() {
+        let inputs = vec![
+            input("a@x.io", &[("firstname", "Ann")]),
+            input("b@x.io", &[]),
+            input("c@x.io", &[]),
+        ];
+        for context in [
+            json!({"objectWriteTraceId": ["1"]}),
+            json!({"ids": ["B@x.io"]}),
+        ] {
+            let body = missing_firstname(context);
+            let (n, to_read) = by_rules(
+                Mode::UpsertByEmail,
+                &inputs,
+                &[0, 1, 2],
+                &body,
+                &rules(&body),
+                &[None; 3],
+            );
+            assert_eq!(n.guilty.len(), 1, "{body}");
+            assert_eq!(n.guilty[0].0, 1);
+            assert_eq!(
+                n.guilty[0].1.to_string(),
+                "HubSpot account rule: firstname is required when creating a contact (set in HubSpot by an admin)"
+            );
+            assert_eq!(n.rest, vec![0]);
+            assert_eq!(to_read.iter().map(|t| t.0).collect::<Vec<_>>(), vec![2]);
+        }
+    }
+
+    #[test]
+    fn a_conditional_rule_leaves_inputs_lacking_the_property_suspect() {
+        let inputs = vec![
+            input("a@x.io", &[("state", "MA")]),
+            input("b@x.io", &[("country", "United States")]),
+            input("c@x.io", &[]),
+        ];
+        let body = json!({"errors": [{"code": "MISSING_CONDITIONAL_REQUIRED_PROPERTY",
+            "message": "state is required because of a conditional property rule based on [country]",
+            "context": {"propertyName": ["state"]}}]});
+        let (n, to_read) = by_rules(
+            Mode::UpsertByEmail,
+            &inputs,
+            &[0, 1, 2],
+            &body,
+            &rules(&body),
+            &[None; 3],
+        );
+        assert!(n.guilty.is_empty() && to_read.is_empty());
+        assert_eq!(n.suspects, vec![1, 2]);
+        assert_eq!(n.rest, vec![0]);
     }
 
     #[test]

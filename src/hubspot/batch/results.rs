@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::{Input, Mode, Written};
-use crate::hubspot::errors::{property_problems, reason_from_body, truncate, RejectReason};
+use crate::hubspot::errors::{reason_from_body, truncate, RejectReason};
 
 /// Reads a 2xx body: marks results and per-input errors. Returns the inputs
 /// still unknown when some error could not be attributed.
@@ -94,19 +94,19 @@ fn apply_errors(group: &[usize], body: &Value, results: &mut [Option<Written>]) 
     unattributed
 }
 
-/// The reason one per-input error of a 207 gives.
+/// The reason one per-input error of a 207 gives: an admin rule or a
+/// property problem it details, else its category and message.
 fn error_reason(e: &Value) -> RejectReason {
-    let message = e.get("message").and_then(Value::as_str).unwrap_or_default();
-    if let Some(p) = property_problems(message).first() {
-        return p.reason();
-    }
-    match e
+    let category = e
         .get("category")
         .and_then(Value::as_str)
-        .unwrap_or_default()
-    {
-        "" => reason_from_body(e),
-        code => RejectReason::HubSpotValidation(truncate(&format!("{code}: {message}"), 300)),
+        .unwrap_or_default();
+    match reason_from_body(e) {
+        RejectReason::HubSpotValidation(_) if !category.is_empty() => {
+            let message = e.get("message").and_then(Value::as_str).unwrap_or_default();
+            RejectReason::HubSpotValidation(truncate(&format!("{category}: {message}"), 300))
+        }
+        reason => reason,
     }
 }
 
@@ -178,6 +178,37 @@ mod tests {
                 id: None,
                 created: false
             })
+        );
+    }
+
+    #[test]
+    fn a_multi_status_rule_error_rejects_its_input_naming_the_property() {
+        let inputs = vec![input("a@x.io", &[("firstname", "A")]), input("b@x.io", &[])];
+        let body = json!({
+            "status": "COMPLETE",
+            "results": [{"id": "1", "properties": {"email": "a@x.io"}, "new": true, "objectWriteTraceId": "0"}],
+            "numErrors": 1,
+            "errors": [{"status": "error", "category": "VALIDATION_ERROR",
+                "message": "The property values provided are invalid",
+                "context": {"objectWriteTraceId": ["1"], "propertyName": ["firstname"]},
+                "errors": [{"code": "MISSING_REQUIRED_PROPERTY", "message": "A value for firstname must be provided",
+                    "context": {"propertyName": ["firstname"]}}],
+                "objectWriteTraceId": "1"}]
+        });
+        let mut results = vec![None; 2];
+        assert!(
+            apply_results(Mode::UpsertByEmail, &inputs, &[0, 1], &body, &mut results).is_empty()
+        );
+        assert!(matches!(
+            results[0],
+            Some(Written::Ok { created: true, .. })
+        ));
+        assert_eq!(
+            results[1],
+            Some(Written::Rejected(RejectReason::MissingRequiredProperty {
+                property: "firstname".into(),
+                why: "when creating a contact".into()
+            }))
         );
     }
 
