@@ -539,3 +539,58 @@ fn a_malformed_token_fails_write_at_once_naming_the_field() {
     }
     assert_eq!(emu.stats().total_requests, 0, "nothing was sent");
 }
+
+#[test]
+fn auth_failures_name_the_credential_and_what_to_do() {
+    // A key without the write scope, and one HubSpot does not know.
+    let emu = start(Options {
+        tokens: vec![TokenSpec::new("pat-read-only")
+            .with_scopes(&["crm.objects.contacts.read", "crm.schemas.contacts.read"])],
+        ..quick()
+    });
+    let s = Scratch::new("api-auth");
+    let run = check(&s, &config(&emu, json!({"access_token": "pat-read-only"})));
+    let message = run.connection_status()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains(
+            "service key or private app token is missing the scope(s) crm.objects.contacts.write"
+        ) && message.contains("Service keys"),
+        "{message}"
+    );
+    let run = write(
+        &s,
+        &config(&emu, json!({"access_token": "pat-unknown"})),
+        &record(json!({"email": "a@x.io"})),
+    );
+    let message = run.failed_with("config_error");
+    assert!(
+        message.contains("refused the service key or private app token (401")
+            && message.contains("invalid, revoked or expired")
+            && message.contains("Development → Keys → Service keys"),
+        "{message}"
+    );
+    // An OAuth app installed without the write scope.
+    let mut app = OAuthClient::new("app-id", "app-secret-value", "refresh-secret-value");
+    app.scopes = vec![
+        "crm.objects.contacts.read".into(),
+        "crm.schemas.contacts.read".into(),
+    ];
+    let emu = start(Options {
+        tokens: vec![],
+        oauth_clients: vec![app],
+        ..quick()
+    });
+    let run = check(&s, &oauth_config(&emu, "refresh-secret-value"));
+    let message = run.connection_status()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("OAuth access token is missing the scope(s) crm.objects.contacts.write")
+            && message.contains("re-authorize"),
+        "{message}"
+    );
+}
