@@ -49,7 +49,7 @@ impl fmt::Display for Secret {
 /// How the connector authenticates.
 #[derive(Debug, Clone)]
 pub enum Auth {
-    /// A private app access token, sent as a bearer token.
+    /// A service key or private app token, sent as a bearer token.
     PrivateApp { access_token: Secret },
     /// An OAuth app: the access token is obtained from the refresh token.
     OAuth {
