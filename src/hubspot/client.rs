@@ -24,7 +24,7 @@ const MAX_AUTH_RETRIES: u32 = 3;
 /// The result of a call HubSpot answered without a failure the call loop
 /// handles itself.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A 2xx answer (a 207 still lists per-input errors in its body).
     Done(Answer),
     /// HubSpot refused the request's content (400/409): the caller decides.
@@ -106,12 +106,12 @@ impl Client {
     }
 
     /// GET `path` (relative to the base URL, with its query).
-    pub fn get(&self, path: &str) -> Result<Outcome, HubSpotError> {
+    pub(crate) fn get(&self, path: &str) -> Result<Outcome, HubSpotError> {
         self.call("GET", path, None)
     }
 
     /// POST a JSON body to `path`.
-    pub fn post(&self, path: &str, body: &[u8]) -> Result<Outcome, HubSpotError> {
+    pub(crate) fn post(&self, path: &str, body: &[u8]) -> Result<Outcome, HubSpotError> {
         self.call("POST", path, Some(body))
     }
 

@@ -11,7 +11,7 @@ use crate::protocol::FailureType;
 
 /// What HubSpot answered, kept whole for the failure layer.
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     /// `Retry-After`, in seconds, when sent.
     pub retry_after: Option<u64>,
@@ -27,7 +27,7 @@ impl Answer {
 
 /// What to do about one answer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// 2xx: the caller reads the results (a 207 lists per-input errors).
     Done,
     /// The request's content was refused (400/409): the batch layer splits
@@ -151,7 +151,7 @@ impl fmt::Display for RejectReason {
 
 /// One property-level problem named in a HubSpot 400 message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PropertyProblem {
+pub(crate) struct PropertyProblem {
     /// The property's name.
     pub name: String,
     /// HubSpot's error code (INVALID_EMAIL, PROPERTY_DOESNT_EXIST, …).
@@ -189,7 +189,7 @@ const ADMIN_RULE_CODES: &[&str] = &["INVALID_ALPHA"];
 /// with code `MISSING_REQUIRED_PROPERTY` or
 /// `MISSING_CONDITIONAL_REQUIRED_PROPERTY`), for one property.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RuleViolation {
+pub(crate) struct RuleViolation {
     /// The property that needs a value.
     pub property: String,
     /// A conditional rule (required because another property has some
@@ -220,7 +220,7 @@ impl RuleViolation {
 /// The admin write rules a 400 body, or one 207 error entry, reports:
 /// `errors[].code` with the property names in `errors[].context.propertyName`
 /// (a list, or a single name), else in the body's `context.propertyName`.
-pub fn rule_violations(body: &Value) -> Vec<RuleViolation> {
+pub(crate) fn rule_violations(body: &Value) -> Vec<RuleViolation> {
     let names = |v: Option<&Value>| -> Vec<String> {
         match v {
             Some(Value::String(s)) => vec![s.clone()],
@@ -264,7 +264,7 @@ pub fn rule_violations(body: &Value) -> Vec<RuleViolation> {
 
 /// The per-property details HubSpot embeds as a JSON array inside the
 /// message string of a validation 400: "Property values were not valid: [...]".
-pub fn property_problems(message: &str) -> Vec<PropertyProblem> {
+pub(crate) fn property_problems(message: &str) -> Vec<PropertyProblem> {
     let Some(start) = message.find('[') else {
         return Vec::new();
     };
@@ -297,7 +297,7 @@ pub fn property_problems(message: &str) -> Vec<PropertyProblem> {
 /// The reason a 400/409 body gives, for a batch narrowed to one input (or
 /// one 207 error entry): an admin rule, else the first property problem,
 /// else HubSpot's message.
-pub fn reason_from_body(body: &Value) -> RejectReason {
+pub(crate) fn reason_from_body(body: &Value) -> RejectReason {
     if let Some(rule) = rule_violations(body).first() {
         return rule.reason();
     }
@@ -312,7 +312,7 @@ pub fn reason_from_body(body: &Value) -> RejectReason {
 }
 
 /// Maps one answer to an action. `transport` is set when no answer came.
-pub fn decide(answer: Result<&Answer, &str>) -> Action {
+pub(crate) fn decide(answer: Result<&Answer, &str>) -> Action {
     let answer = match answer {
         Ok(a) => a,
         Err(transport) => return Action::Retry(format!("no answer from HubSpot: {transport}")),

@@ -39,7 +39,7 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 
 /// What a response's rate-limit headers said.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RateHeaders {
+pub(crate) struct RateHeaders {
     pub max: Option<u32>,
     pub remaining: Option<u32>,
     pub interval_ms: Option<u64>,
@@ -49,7 +49,7 @@ pub struct RateHeaders {
 
 /// Why a request may not be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// Sending would eat into the daily reserve the user keeps for others.
     DailyReserve { remaining: u64, reserve: u64 },
 }
@@ -57,7 +57,7 @@ pub enum Refusal {
 /// A slot taken for one request; give it back with [`Governor::release`].
 #[derive(Debug)]
 #[must_use]
-pub struct Permit {
+pub(crate) struct Permit {
     id: u64,
 }
 
@@ -140,7 +140,7 @@ impl Governor {
     }
 
     /// Blocks until a request may be sent, and takes its slot.
-    pub fn acquire(&self) -> Result<Permit, Refusal> {
+    pub(crate) fn acquire(&self) -> Result<Permit, Refusal> {
         let mut s = self.lock();
         loop {
             let now = Instant::now();
@@ -195,7 +195,7 @@ impl Governor {
 
     /// Returns a slot once its answer (or transport error) is in, learning
     /// from the headers; `throttled` when the answer was a 429.
-    pub fn release(&self, permit: Permit, headers: &RateHeaders, throttled: Option<Duration>) {
+    pub(crate) fn release(&self, permit: Permit, headers: &RateHeaders, throttled: Option<Duration>) {
         let mut s = self.lock();
         let now = Instant::now();
         s.in_flight.retain(|&id| id != permit.id);
@@ -245,7 +245,7 @@ impl Governor {
 
     /// How long to wait after a 429 that gave no Retry-After: doubling from
     /// `initial` with each 429 in a row, up to the window length.
-    pub fn throttle_wait(&self, initial: Duration) -> Duration {
+    pub(crate) fn throttle_wait(&self, initial: Duration) -> Duration {
         let s = self.lock();
         let doubled = initial.saturating_mul(1u32 << s.consecutive_throttles.min(10));
         doubled.min(s.interval)

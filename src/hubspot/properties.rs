@@ -115,7 +115,7 @@ impl Properties {
 
 /// Creates a custom single-line text property named `name` (needs the
 /// `crm.schemas.contacts.write` scope). An existing one (409) is fine.
-pub fn create_text_property(client: &Client, name: &str) -> Result<Property, HubSpotError> {
+pub(crate) fn create_text_property(client: &Client, name: &str) -> Result<Property, HubSpotError> {
     let body = json!({
         "name": name,
         "label": name,
