@@ -195,7 +195,12 @@ impl Governor {
 
     /// Returns a slot once its answer (or transport error) is in, learning
     /// from the headers; `throttled` when the answer was a 429.
-    pub(crate) fn release(&self, permit: Permit, headers: &RateHeaders, throttled: Option<Duration>) {
+    pub(crate) fn release(
+        &self,
+        permit: Permit,
+        headers: &RateHeaders,
+        throttled: Option<Duration>,
+    ) {
         let mut s = self.lock();
         let now = Instant::now();
         s.in_flight.retain(|&id| id != permit.id);
