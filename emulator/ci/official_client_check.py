@@ -4,13 +4,18 @@ Proof that the emulator's shapes are real: with client-side validation on,
 the official client's generated models refuse responses that lack required
 fields or carry values outside their enums. Performs a contacts batch upsert,
 a batch read, a properties list, and an OAuth refresh; account details are
-not in the official client, so that call is skipped with a note.
+not in the official client, so that call is skipped with a note. The client
+calls /crm/v3 paths only, so the 2026-09 admin-rule errors are fetched over
+plain HTTP and handed to the client's own deserializer.
 
 Usage: python official_client_check.py BASE_URL [TOKEN]
 Exits non-zero on the first failure.
 """
 
+import json
 import sys
+import urllib.error
+import urllib.request
 
 from hubspot import HubSpot
 from hubspot.crm.contacts import (
@@ -22,12 +27,68 @@ from hubspot.crm.contacts import (
 
 # Must match the --oauth-client flag official_client_check.sh passes.
 OAUTH = ("ci-client", "ci-secret", "ci-refresh")
+# Must match the --required-on-create flag official_client_check.sh passes.
+REQUIRED = "lastname"
 
 
 def check(name, ok, detail=""):
     print(("ok   " if ok else "FAIL ") + name + (f": {detail}" if detail else ""))
     if not ok:
         sys.exit(1)
+
+
+class Raw:
+    """The one attribute ApiClient.deserialize reads from a response."""
+
+    def __init__(self, data):
+        self.data = data
+
+
+def post_json(url, token, body):
+    req = urllib.request.Request(
+        url, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def check_admin_rules(client, base, token):
+    """2026-09 admin-rule violations, as 207 entries (multi-status) and as a
+    whole-batch 400, must satisfy the official models."""
+    api = client.crm.contacts.batch_api.api_client
+    upsert = f"{base}/crm/objects/2026-09/contacts/batch/upsert"
+    inputs = [
+        {"id": "rules-ok@example.com", "idProperty": "email", "objectWriteTraceId": "r1",
+         "properties": {REQUIRED: "Ok"}},
+        {"id": "rules-bad@example.com", "idProperty": "email", "objectWriteTraceId": "r2",
+         "properties": {"firstname": "Bad"}},
+    ]
+    status, body = post_json(upsert, token, {"inputs": inputs})
+    model = api.deserialize(Raw(body), "BatchResponseSimplePublicUpsertObjectWithErrors")
+    err = model.errors[0] if model.errors else None
+    check(
+        "207 with admin-rule violations deserialises",
+        status == 207 and len(model.results) == 1 and err is not None
+        and err.category == "VALIDATION_ERROR"
+        and err.context["propertyName"] == [REQUIRED]
+        and err.errors[0].code == "MISSING_REQUIRED_PROPERTY",
+        f"status {status}",
+    )
+    status, body = post_json(
+        f"{base}/crm/objects/2026-09/contacts", token,
+        {"properties": {"email": "rules-single@example.com"}},
+    )
+    whole = api.deserialize(Raw(body), "Error")
+    check(
+        "400 whole-request admin-rule error deserialises",
+        status == 400 and whole.category == "VALIDATION_ERROR"
+        and whole.errors[0].code == "MISSING_REQUIRED_PROPERTY",
+        f"status {status}",
+    )
 
 
 def main():
@@ -122,6 +183,8 @@ def main():
     check("lifecyclestage options deserialise", len(stages.options) >= 8)
 
     print("skip account details: the official Python client has no account-info API")
+
+    check_admin_rules(client, base, token)
 
     oauth = HubSpot(host=base, client_side_validation=True)
     tokens = oauth.oauth.tokens_api.create(

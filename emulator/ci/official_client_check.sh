@@ -29,8 +29,12 @@ cargo build --quiet -p hubspot-emulator --bin hubspot-emulator --manifest-path "
 target_dir="$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" \
     | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 
+# The admin-rule flags act on 2026-09 paths only, which the official client
+# never calls: the check posts there itself.
 "$target_dir/debug/hubspot-emulator" --port 0 --token pat-local-demo \
-    --oauth-client ci-client:ci-secret:ci-refresh >"$work/emu.out" 2>"$work/emu.err" &
+    --oauth-client ci-client:ci-secret:ci-refresh \
+    --required-on-create lastname --validation-error-mode multi-status \
+    >"$work/emu.out" 2>"$work/emu.err" &
 emu_pid=$!
 
 # The first stdout line is the base URL; give the binary up to 10 s.

@@ -165,26 +165,13 @@ impl Hub {
         let cid = rng::uuid(self.opts.seed, n, CORRELATION);
         let token = bearer(req);
         let fault = self.fault_for(n);
-
-        let lat = self.opts.latency;
-        let jitter = match lat.jitter_ms {
-            0 => 0,
-            j => rng::draw(self.opts.seed, n, JITTER) % (j + 1),
-        };
-        if lat.fixed_ms + jitter > 0 {
-            self.sleep(lat.fixed_ms + jitter);
-        }
-
+        self.latency(n);
         let Matched {
-            mut route,
+            route,
             family,
             template,
-        } = routes::route(&req.method, &req.path);
-        if family == ApiFamily::Legacy && self.opts.legacy_paths == LegacyPaths::Gone {
-            // After the sunset a legacy path is simply unknown; its template
-            // stays, so a test can count the 404s a client collected there.
-            route = Route::NotFound;
-        }
+        } = self.matched(req);
+        let is_batch = matches!(route, Route::Batch(..));
         let mut log = RequestLog {
             number: n,
             method: req.method.clone(),
@@ -193,43 +180,15 @@ impl Hub {
             inputs: None,
             fault: fault.as_ref().map(|f| f.to_string()),
         };
-        let early = match &fault {
-            Some(Fault::DropConnection) => {
-                if matches!(route, Route::Batch(..)) {
-                    log.inputs = serde_json::from_slice::<Value>(&req.body)
-                        .ok()
-                        .and_then(|b| b.get("inputs").and_then(Value::as_array).map(Vec::len));
-                }
-                self.stats.end(&template, log);
-                return Outcome::Drop;
-            }
-            Some(Fault::Status(s)) => Some(errors::server_error(&cid, *s)),
-            Some(Fault::HtmlStatus(s)) => Some(errors::html_error(*s)),
-            Some(Fault::TooManyRequests { retry_after_secs }) => {
-                let mut r = errors::rate_limited(&cid, Policy::TenSecondly);
-                if let Some(s) = retry_after_secs {
-                    r = r.with_header("Retry-After", s.to_string());
-                }
-                Some(r)
-            }
-            Some(Fault::Delay(ms)) => {
-                self.sleep(*ms);
-                None
-            }
-            Some(Fault::ExpireToken) => {
-                if let Some(t) = token {
-                    self.access.expire(t);
-                }
-                None
-            }
-            None => None,
-        };
+        if matches!(fault, Some(Fault::DropConnection)) {
+            log.inputs = batch_inputs(req).filter(|_| is_batch);
+            self.stats.end(&template, log);
+            return Outcome::Drop;
+        }
         let now = Instant::now();
+        let early = fault.and_then(|f| self.fault_answer(&f, token, &cid));
         let mut resp = match early {
-            Some(r) => {
-                let headers = self.access.peek(token, now);
-                with_headers(r, headers, &cid)
-            }
+            Some(r) => with_headers(r, self.access.peek(token, now), &cid),
             None => {
                 let (resp, inputs) = self.dispatch(req, &route, family, token, &cid, now);
                 log.inputs = inputs;
@@ -239,16 +198,66 @@ impl Hub {
         if resp.status == 204 {
             resp.content_type = "";
         }
-        if log.inputs.is_none() && matches!(route, Route::Batch(..)) {
+        if log.inputs.is_none() && is_batch {
             // Refused or faulted before the endpoint parsed it: count the
             // inputs anyway so tests can match records in to records out.
-            log.inputs = serde_json::from_slice::<Value>(&req.body)
-                .ok()
-                .and_then(|b| b.get("inputs").and_then(Value::as_array).map(Vec::len));
+            log.inputs = batch_inputs(req);
         }
         log.status = Some(resp.status);
         self.stats.end(&template, log);
         Outcome::Reply(resp)
+    }
+
+    /// Sleeps the configured latency plus request `n`'s seeded jitter.
+    fn latency(&self, n: u64) {
+        let lat = self.opts.latency;
+        let jitter = match lat.jitter_ms {
+            0 => 0,
+            j => rng::draw(self.opts.seed, n, JITTER) % (j + 1),
+        };
+        if lat.fixed_ms + jitter > 0 {
+            self.sleep(lat.fixed_ms + jitter);
+        }
+    }
+
+    /// The request's route, family and stats template; a legacy path is
+    /// unknown once the options say legacy paths are gone.
+    fn matched(&self, req: &Request) -> Matched {
+        let mut m = routes::route(&req.method, &req.path);
+        if m.family == ApiFamily::Legacy && self.opts.legacy_paths == LegacyPaths::Gone {
+            // After the sunset a legacy path is simply unknown; its template
+            // stays, so a test can count the 404s a client collected there.
+            m.route = Route::NotFound;
+        }
+        m
+    }
+
+    /// Applies an injected fault (other than a dropped connection): the
+    /// answer that replaces the endpoint's, or `None` when the request goes
+    /// on (after a delay, or with its token now expired).
+    fn fault_answer(&self, fault: &Fault, token: Option<&str>, cid: &str) -> Option<Response> {
+        match fault {
+            Fault::Status(s) => Some(errors::server_error(cid, *s)),
+            Fault::HtmlStatus(s) => Some(errors::html_error(*s)),
+            Fault::TooManyRequests { retry_after_secs } => {
+                let mut r = errors::rate_limited(cid, Policy::TenSecondly);
+                if let Some(s) = retry_after_secs {
+                    r = r.with_header("Retry-After", s.to_string());
+                }
+                Some(r)
+            }
+            Fault::Delay(ms) => {
+                self.sleep(*ms);
+                None
+            }
+            Fault::ExpireToken => {
+                if let Some(t) = token {
+                    self.access.expire(t);
+                }
+                None
+            }
+            Fault::DropConnection => None,
+        }
     }
 
     /// Auth, rate limit and the endpoint itself.
@@ -313,6 +322,13 @@ fn with_headers(mut resp: Response, headers: RateHeaders, cid: &str) -> Response
     resp.headers
         .push(("X-HubSpot-Correlation-Id".to_string(), cid.to_string()));
     resp
+}
+
+/// The number of `inputs` in a batch body, if it parses.
+fn batch_inputs(req: &Request) -> Option<usize> {
+    serde_json::from_slice::<Value>(&req.body)
+        .ok()
+        .and_then(|b| b.get("inputs").and_then(Value::as_array).map(Vec::len))
 }
 
 /// The bearer token, if the request carries one.

@@ -23,6 +23,7 @@ mod access;
 mod account;
 mod clock;
 mod errors;
+mod fault;
 mod http;
 mod hub;
 mod inspect;
