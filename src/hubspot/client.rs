@@ -445,3 +445,59 @@ fn transport_message(e: &ureq::Error) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revoked_refresh_token_is_a_config_error_in_either_error_style() {
+        for body in [
+            r#"{"status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token"}"#,
+            r#"{"error":"invalid_grant","error_description":"missing or invalid refresh token","status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token"}"#,
+        ] {
+            let e = refresh_error(400, body, false);
+            assert_eq!(e.failure, FailureType::Config);
+            assert!(
+                e.message.contains("missing or invalid refresh token")
+                    && e.message.contains("re-authorize the OAuth app"),
+                "{}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_client_names_the_client_fields() {
+        let body = r#"{"error":"invalid_client","error_description":"missing or invalid client secret","status":"BAD_CLIENT_SECRET"}"#;
+        let e = refresh_error(400, body, false);
+        assert!(e.message.contains("400 invalid_client"), "{}", e.message);
+        assert!(
+            e.message.contains("credentials/client_secret"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_token_endpoint_that_does_not_answer_is_transient() {
+        let e = refresh_error(0, "connection failed: refused", true);
+        assert_eq!(e.failure, FailureType::Transient);
+        assert!(e.message.contains("no answer"), "{}", e.message);
+        let e = refresh_error(503, "<html>", true);
+        assert_eq!(e.failure, FailureType::Transient);
+    }
+
+    #[test]
+    fn a_request_http_cannot_carry_is_not_retried() {
+        let e = match unsent(ureq::Error::BadUri("no host".into())) {
+            Unsent::Unsendable(e) => e,
+            Unsent::Transport(m) => panic!("retried: {m}"),
+        };
+        assert_eq!(e.failure, FailureType::Config);
+        assert!(matches!(
+            unsent(ureq::Error::HostNotFound),
+            Unsent::Transport(_)
+        ));
+    }
+}
