@@ -1,16 +1,51 @@
 //! `check`: proves the config works before a sync — the token is accepted,
 //! it can read contact properties, it holds the write scope, and the
 //! configured lifecycle stage exists — and says exactly what to fix if not.
+//! It also says which HubSpot API version the connector calls, and warns
+//! once HubSpot no longer supports it.
 
 use std::time::Duration;
 
 use crate::config::Config;
+use crate::hubspot::api::{ApiVersion, Date, RELEASES};
 use crate::hubspot::client::Outcome;
 use crate::hubspot::properties::Properties;
 use crate::hubspot::Client;
+use crate::protocol::Output;
 
-/// Runs the checks; `Err` is the message for a FAILED status.
-pub fn check(config: &Config) -> Result<(), String> {
+/// Runs the checks, logging through `out`; `Err` is the message for a
+/// FAILED status.
+pub fn run(config: &Config, out: &Output) -> Result<(), String> {
+    let (level, note) = version_note(config.api_version, Date::today());
+    out.log(level, note);
+    probe(config)
+}
+
+/// What `check` says about the API version on `today`: which one is called,
+/// until when HubSpot supports it, and a warning once it no longer does.
+pub fn version_note(version: ApiVersion, today: Date) -> (&'static str, String) {
+    let until = version.unsupported_from();
+    if version.unsupported_on(today) {
+        let newest = RELEASES[0].name;
+        let advice = if version.name() == newest {
+            "a newer version may exist: see HubSpot's API versioning page and update the connector"
+                .to_string()
+        } else {
+            format!("set `api_version` to {newest}")
+        };
+        return (
+            "WARN",
+            format!("HubSpot API version {version} (`api_version`) is past HubSpot's support since {until}: calls may change or fail without notice; {advice}"),
+        );
+    }
+    (
+        "INFO",
+        format!("calling HubSpot API version {version} (`api_version`), supported by HubSpot until {until}"),
+    )
+}
+
+/// The calls that prove the config; `Err` is what to fix.
+fn probe(config: &Config) -> Result<(), String> {
     // A check answers in seconds, not after a sync's patient retries.
     let mut config = config.clone();
     config.max_retries = config.max_retries.min(2);
@@ -28,7 +63,7 @@ pub fn check(config: &Config) -> Result<(), String> {
         }
     };
     match client
-        .get("/account-info/v3/details")
+        .get(&client.paths().account_info("details"))
         .map_err(|e| unreachable(e.message))?
     {
         Outcome::Done(_) => {}
@@ -51,8 +86,44 @@ pub fn check(config: &Config) -> Result<(), String> {
     }
     // The write scope, proven without writing: an empty upsert is refused
     // for its content (400) only once the scopes are granted (else 403).
-    match client.post("/crm/v3/objects/contacts/batch/upsert", br#"{"inputs":[]}"#) {
+    let probe = client.paths().contacts_batch("upsert");
+    match client.post(&probe, br#"{"inputs":[]}"#) {
         Ok(_) => Ok(()),
         Err(e) => Err(e.message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(name: &str) -> ApiVersion {
+        ApiVersion::parse(name).unwrap()
+    }
+
+    #[test]
+    fn the_version_in_use_is_reported_with_its_support_date() {
+        let (level, note) = version_note(version("2026-09"), Date::new(2026, 11, 30));
+        assert_eq!(level, "INFO");
+        assert!(
+            note.contains("2026-09") && note.contains("2028-03-31"),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn a_version_past_its_support_is_a_warning_naming_the_newest() {
+        let (level, note) = version_note(version("v3"), Date::new(2027, 9, 1));
+        assert_eq!(level, "WARN");
+        assert!(note.contains("since 2027-09-01"), "{note}");
+        assert!(
+            note.contains(&format!("set `api_version` to {}", RELEASES[0].name)),
+            "{note}"
+        );
+        let (level, _) = version_note(version("v3"), Date::new(2027, 8, 31));
+        assert_eq!(level, "INFO");
+        let (level, note) = version_note(version("2026-09"), Date::new(2028, 4, 1));
+        assert_eq!(level, "WARN");
+        assert!(note.contains("newer version"), "{note}");
     }
 }

@@ -12,6 +12,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 
+use crate::hubspot::api::ApiVersion;
+
 /// The connector's specification, exactly as shipped in spec.json.
 pub const SPEC_JSON: &str = include_str!("../spec.json");
 
@@ -47,7 +49,7 @@ impl fmt::Display for Secret {
 /// How the connector authenticates.
 #[derive(Debug, Clone)]
 pub enum Auth {
-    /// A private app access token, sent as a bearer token.
+    /// A service key or private app token, sent as a bearer token.
     PrivateApp { access_token: Secret },
     /// An OAuth app: the access token is obtained from the refresh token.
     OAuth {
@@ -86,6 +88,8 @@ pub struct Config {
     pub auth: Auth,
     /// Base URL without a trailing slash.
     pub base_url: String,
+    /// The HubSpot API version every call uses.
+    pub api_version: ApiVersion,
     pub lifecycle_stage: Option<String>,
     pub lifecycle_policy: LifecyclePolicy,
     pub unknown_properties: UnknownProperties,
@@ -126,6 +130,7 @@ impl Config {
             .trim_end_matches('/')
             .to_string();
         check_base_url(&base_url)?;
+        let api_version = api_version(obj)?;
         let lifecycle_policy = match str_field(obj, "lifecycle_stage_policy") {
             Some("forward_only") => LifecyclePolicy::ForwardOnly,
             Some("force") => LifecyclePolicy::Force,
@@ -154,6 +159,7 @@ impl Config {
         Ok(Config {
             auth,
             base_url,
+            api_version,
             lifecycle_stage,
             lifecycle_policy,
             unknown_properties,
@@ -219,26 +225,71 @@ fn validate(raw: &Value) -> Result<()> {
 fn auth_from(obj: &Map<String, Value>) -> Result<Auth> {
     if let Some(Value::Object(creds)) = obj.get("credentials") {
         let auth_type = str_field(creds, "auth_type").unwrap_or_default();
+        let field = |name: &str| credential(creds, name, &format!("/credentials/{name}"));
         return Ok(if auth_type == "OAuth" {
             Auth::OAuth {
-                client_id: str_field(creds, "client_id")
-                    .unwrap_or_default()
-                    .to_string(),
-                client_secret: Secret::new(str_field(creds, "client_secret").unwrap_or_default()),
-                refresh_token: Secret::new(str_field(creds, "refresh_token").unwrap_or_default()),
+                client_id: field("client_id")?,
+                client_secret: Secret::new(field("client_secret")?),
+                refresh_token: Secret::new(field("refresh_token")?),
             }
         } else {
             Auth::PrivateApp {
-                access_token: Secret::new(str_field(creds, "access_token").unwrap_or_default()),
+                access_token: Secret::new(field("access_token")?),
             }
         });
     }
     match str_field(obj, "access_token") {
         Some(token) if !token.trim().is_empty() => Ok(Auth::PrivateApp {
-            access_token: Secret::new(token.trim()),
+            access_token: Secret::new(credential(obj, "access_token", "/access_token")?),
         }),
-        _ => bail!("config is invalid: /access_token: a private app access token is required (or `credentials` with OAuth app credentials)"),
+        _ => bail!("config is invalid: /access_token: a service key or private app token is required (or `credentials` with OAuth app credentials)"),
     }
+}
+
+/// A token or secret as the user pasted it, checked before it is ever sent.
+/// Whitespace around it (a copied line break) is dropped; what is left must
+/// be visible ASCII: HubSpot's keys, tokens and ids are, and an HTTP header
+/// can't carry anything else — a line break, a space or a curly quote inside
+/// would otherwise surface much later as an unreachable HubSpot. The message
+/// names the field and the position, never the value.
+fn credential(obj: &Map<String, Value>, key: &str, pointer: &str) -> Result<String> {
+    let value = str_field(obj, key).unwrap_or_default().trim();
+    if value.is_empty() {
+        bail!("config is invalid: {pointer}: is empty");
+    }
+    let bad = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| !c.is_ascii_graphic());
+    let Some((at, c)) = bad else {
+        return Ok(value.to_string());
+    };
+    let what = if c.is_control() {
+        "a line break or another control character"
+    } else if c.is_whitespace() {
+        "a space"
+    } else {
+        "a non-ASCII character (a curly quote or another character pasted from a document?)"
+    };
+    bail!(
+        "config is invalid: {pointer}: contains {what} at character {}; copy the value again from HubSpot (it is one line of plain letters, digits and dashes)",
+        at + 1
+    )
+}
+
+/// The configured API version, or spec.json's default.
+fn api_version(obj: &Map<String, Value>) -> Result<ApiVersion> {
+    let spec = spec();
+    let name = match str_field(obj, "api_version") {
+        Some(name) => name.to_string(),
+        None => spec["connectionSpecification"]["properties"]["api_version"]["default"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    // spec.json's enum has already refused any other name.
+    ApiVersion::parse(&name)
+        .with_context(|| format!("config is invalid: /api_version: unknown version {name:?}"))
 }
 
 /// Refuses plain http unless the host is loopback: the token must never
@@ -291,6 +342,30 @@ mod tests {
         assert_eq!(c.base_url, DEFAULT_BASE_URL);
         assert_eq!(c.lifecycle_policy, LifecyclePolicy::NewContactsOnly);
         assert_eq!(c.workers, 8);
+    }
+
+    #[test]
+    fn api_version_defaults_to_the_spec_default_and_takes_every_release() {
+        let c = Config::from_value(&json!({"access_token": "t"})).unwrap();
+        assert_eq!(c.api_version.name(), "2026-09");
+        let names: Vec<Value> = spec()["connectionSpecification"]["properties"]["api_version"]
+            ["enum"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let releases: Vec<Value> = crate::hubspot::api::RELEASES
+            .iter()
+            .map(|r| json!(r.name))
+            .collect();
+        assert_eq!(names, releases, "spec.json's enum and api::RELEASES differ");
+        for name in releases {
+            let c = Config::from_value(&json!({"access_token": "t", "api_version": name})).unwrap();
+            assert_eq!(json!(c.api_version.name()), name);
+        }
+        let err = Config::from_value(&json!({"access_token": "t", "api_version": "v4"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/api_version"), "{err}");
     }
 
     #[test]
@@ -360,6 +435,68 @@ mod tests {
         .unwrap();
         assert!(matches!(c.auth, Auth::OAuth { ref client_id, .. } if client_id == "cid"));
         assert_eq!(c.secrets(), vec!["cs", "rt"]);
+    }
+
+    #[test]
+    fn a_pasted_line_break_around_a_token_is_dropped() {
+        let c = Config::from_value(&json!({"access_token": " pat-na1-abc\r\n"})).unwrap();
+        assert_eq!(c.secrets(), vec!["pat-na1-abc"]);
+        let c = Config::from_value(&json!({"credentials": {
+            "auth_type": "OAuth", "client_id": "cid\n", "client_secret": "\tcs", "refresh_token": "rt "}}))
+        .unwrap();
+        assert!(matches!(c.auth, Auth::OAuth { ref client_id, .. } if client_id == "cid"));
+        assert_eq!(c.secrets(), vec!["cs", "rt"]);
+    }
+
+    #[test]
+    fn a_malformed_credential_names_its_field_and_never_its_value() {
+        let cases = [
+            (
+                json!({"access_token": "pat-na1-ab\ncd"}),
+                "/access_token",
+                "control character",
+            ),
+            (
+                json!({"access_token": "pat-na1-ab cd"}),
+                "/access_token",
+                "a space",
+            ),
+            (
+                json!({"access_token": "\u{201c}pat-na1-abcd\u{201d}"}),
+                "/access_token",
+                "non-ASCII",
+            ),
+            (
+                json!({"credentials": {"auth_type": "Private App", "access_token": "pat-na1-\u{00a0}abcd"}}),
+                "/credentials/access_token",
+                "a space",
+            ),
+            (
+                json!({"credentials": {"auth_type": "OAuth", "client_id": "cid", "client_secret": "cs\u{0}abcd", "refresh_token": "rt"}}),
+                "/credentials/client_secret",
+                "control character",
+            ),
+            (
+                json!({"credentials": {"auth_type": "OAuth", "client_id": "cid", "client_secret": "cs", "refresh_token": "r\u{e9}abcd"}}),
+                "/credentials/refresh_token",
+                "non-ASCII",
+            ),
+            (
+                json!({"credentials": {"auth_type": "OAuth", "client_id": "c id", "client_secret": "cs", "refresh_token": "rt"}}),
+                "/credentials/client_id",
+                "a space",
+            ),
+            (
+                json!({"credentials": {"auth_type": "OAuth", "client_id": "cid", "client_secret": " ", "refresh_token": "rt"}}),
+                "/credentials/client_secret",
+                "is empty",
+            ),
+        ];
+        for (config, field, what) in cases {
+            let err = Config::from_value(&config).unwrap_err().to_string();
+            assert!(err.contains(field) && err.contains(what), "{config}: {err}");
+            assert!(!err.contains("abcd"), "{err}");
+        }
     }
 
     #[test]

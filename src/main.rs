@@ -102,7 +102,7 @@ fn run(command: Command, out: &Arc<Output>) -> Result<(), HubSpotError> {
         Command::Check { config } => {
             let status = match Config::load(&config) {
                 Err(e) => json!({"status": "FAILED", "message": format!("{e:#}")}),
-                Ok(config) => match check::check(&config) {
+                Ok(config) => match check::run(&config, out) {
                     Ok(()) => {
                         json!({"status": "SUCCEEDED", "message": "the token works and has the scopes a sync needs"})
                     }

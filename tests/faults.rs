@@ -236,7 +236,7 @@ fn multi_status_answers_reject_only_the_poison_records() {
     assert_complete(&w, &emu, &s, &run);
     assert!(
         emu.stats()
-            .count("POST", "/crm/v3/objects/contacts/batch/upsert", 207)
+            .count("POST", "/crm/objects/2026-09/contacts/batch/upsert", 207)
             > 0
     );
 }
@@ -251,9 +251,9 @@ fn whole_batch_refusals_are_narrowed_with_few_extra_calls() {
     // 10 poison records; HubSpot names the first bad email of each refusal,
     // so each costs about one extra call, not a bisection of log2(100).
     let stats = emu.stats();
-    let refused = stats.count("POST", "/crm/v3/objects/contacts/batch/upsert", 400);
+    let refused = stats.count("POST", "/crm/objects/2026-09/contacts/batch/upsert", 400);
     assert_eq!(refused as usize, w.poison_lines.len());
-    let ok = stats.count("POST", "/crm/v3/objects/contacts/batch/upsert", 200);
+    let ok = stats.count("POST", "/crm/objects/2026-09/contacts/batch/upsert", 200);
     assert!(
         ok <= 4 + w.poison_lines.len() as u64,
         "{ok} successful upserts"
@@ -319,7 +319,7 @@ fn an_expired_oauth_token_is_refreshed_and_the_sync_completes() {
     let run = write(&s, &config, &w.input);
     assert_complete(&w, &emu, &s, &run);
     assert!(
-        emu.stats().count("POST", "/oauth/v1/token", 200) >= 2,
+        emu.stats().count("POST", "/oauth/2026-03/token", 200) >= 2,
         "refreshed at start and on expiry"
     );
     for secret in ["app-secret-value", "refresh-secret-value"] {

@@ -111,7 +111,7 @@ fn values_that_cannot_be_normalised_reject_the_record_naming_the_property() {
     // Nothing invalid reached HubSpot: no refused batch.
     assert_eq!(
         emu.stats()
-            .count("POST", "/crm/v3/objects/contacts/batch/upsert", 400),
+            .count("POST", "/crm/objects/2026-09/contacts/batch/upsert", 400),
         0
     );
 }
@@ -183,7 +183,7 @@ fn unknown_properties_are_created_as_text_when_the_token_may() {
     assert_eq!(prop(&emu, "b@x.io", "shoe_size").as_deref(), Some("9½"));
     assert_eq!(
         emu.stats()
-            .count("POST", "/crm/v3/properties/contacts", 201),
+            .count("POST", "/crm/properties/2026-09/contacts", 201),
         1
     );
 }
@@ -208,7 +208,7 @@ fn a_created_property_reaches_every_record_decoded_in_parallel() {
     }
     assert_eq!(
         emu.stats()
-            .count("POST", "/crm/v3/properties/contacts", 201),
+            .count("POST", "/crm/properties/2026-09/contacts", 201),
         2,
         "shoe_size and padding, once each"
     );

@@ -116,7 +116,7 @@ fn batches_stay_full_and_state_messages_do_not_force_small_batches() {
     assert_eq!(emails(&emu).len(), 1000);
     let upserts = emu
         .stats()
-        .count("POST", "/crm/v3/objects/contacts/batch/upsert", 200);
+        .count("POST", "/crm/objects/2026-09/contacts/batch/upsert", 200);
     assert_eq!(upserts, 10, "1000 contacts fit in 10 full batches");
     assert_eq!(cursors(&run).len(), 100);
 }
@@ -340,7 +340,7 @@ fn an_empty_input_writes_nothing_and_succeeds() {
     assert!(emu.contacts().is_empty());
     assert_eq!(
         emu.stats()
-            .count("POST", "/crm/v3/objects/contacts/batch/upsert", 200),
+            .count("POST", "/crm/objects/2026-09/contacts/batch/upsert", 200),
         0
     );
 }
@@ -506,7 +506,7 @@ fn partial_batches_of_all_workers_share_requests() {
     assert_eq!(emails(&emu).len(), 250);
     let calls = emu
         .stats()
-        .count("POST", "/crm/v3/objects/contacts/batch/upsert", 200);
+        .count("POST", "/crm/objects/2026-09/contacts/batch/upsert", 200);
     assert!(calls <= 4, "{calls} upserts for 250 contacts");
     assert_eq!(cursors(&run), vec![1]);
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::api::{ApiVersion, OAUTH_TOKEN_PATH};
 use super::errors::{decide, truncate, Action, Answer, HubSpotError, RejectReason};
 use super::governor::{Governor, RateHeaders, Refusal};
 use super::retry::RetryPolicy;
@@ -23,7 +24,7 @@ const MAX_AUTH_RETRIES: u32 = 3;
 /// The result of a call HubSpot answered without a failure the call loop
 /// handles itself.
 #[derive(Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// A 2xx answer (a 207 still lists per-input errors in its body).
     Done(Answer),
     /// HubSpot refused the request's content (400/409): the caller decides.
@@ -34,6 +35,7 @@ pub enum Outcome {
 pub struct Client {
     agent: ureq::Agent,
     base_url: String,
+    api: ApiVersion,
     auth: Auth,
     /// The bearer token in use (for OAuth: the latest refreshed one).
     token: RwLock<Option<Secret>>,
@@ -66,6 +68,7 @@ impl Client {
         Client {
             agent,
             base_url: config.base_url.clone(),
+            api: config.api_version,
             auth: config.auth.clone(),
             token: RwLock::new(token),
             governor,
@@ -79,13 +82,26 @@ impl Client {
         }
     }
 
+    /// The API version this client calls, which builds every path.
+    pub fn paths(&self) -> ApiVersion {
+        self.api
+    }
+
+    /// The credential in use, as messages name it.
+    fn credential(&self) -> &'static str {
+        match self.auth {
+            Auth::PrivateApp { .. } => "service key or private app token",
+            Auth::OAuth { .. } => "OAuth access token",
+        }
+    }
+
     /// GET `path` (relative to the base URL, with its query).
-    pub fn get(&self, path: &str) -> Result<Outcome, HubSpotError> {
+    pub(crate) fn get(&self, path: &str) -> Result<Outcome, HubSpotError> {
         self.call("GET", path, None)
     }
 
     /// POST a JSON body to `path`.
-    pub fn post(&self, path: &str, body: &[u8]) -> Result<Outcome, HubSpotError> {
+    pub(crate) fn post(&self, path: &str, body: &[u8]) -> Result<Outcome, HubSpotError> {
         self.call("POST", path, Some(body))
     }
 
@@ -102,7 +118,11 @@ impl Client {
             let result = self.send(method, path, body, &token);
             let (headers, answer) = match result {
                 Ok((h, a)) => (h, Ok(a)),
-                Err(e) => (RateHeaders::default(), Err(e)),
+                Err(Unsent::Transport(e)) => (RateHeaders::default(), Err(e)),
+                Err(Unsent::Unsendable(e)) => {
+                    self.governor.release(permit, &RateHeaders::default(), None);
+                    return Err(e);
+                }
             };
             let action = decide(answer.as_ref().map_err(String::as_str));
             let throttle = match &action {
@@ -144,10 +164,10 @@ impl Client {
                         }
                         continue;
                     }
-                    return Err(HubSpotError::new(
-                        FailureType::Config,
-                        format!("HubSpot refused the access token (401: {message}): the token is invalid, revoked or expired; create a new private app token (or re-authorize the OAuth app) and update the config"),
-                    ));
+                    return Err(self.unauthorized(&message));
+                }
+                Action::Forbidden { scopes, message } => {
+                    return Err(self.forbidden(&scopes, &message))
                 }
                 Action::Retry(why) => {
                     retries += 1;
@@ -165,14 +185,14 @@ impl Client {
         }
     }
 
-    /// Sends one HTTP request; an `Err` is a transport failure (no answer).
+    /// Sends one HTTP request; an `Err` is a request that got no answer.
     fn send(
         &self,
         method: &str,
         path: &str,
         body: Option<&[u8]>,
         token: &Secret,
-    ) -> Result<(RateHeaders, Answer), String> {
+    ) -> Result<(RateHeaders, Answer), Unsent> {
         let url = format!("{}{}", self.base_url, path);
         let auth = format!("Bearer {}", token.expose());
         let response = match (method, body) {
@@ -184,7 +204,7 @@ impl Client {
                 .header("Content-Type", "application/json")
                 .send(body.unwrap_or_default()),
         };
-        let mut response = response.map_err(|e| transport_message(&e))?;
+        let mut response = response.map_err(unsent)?;
         let header = |name: &str| {
             response
                 .headers()
@@ -208,7 +228,12 @@ impl Client {
             .with_config()
             .limit(64 * 1024 * 1024)
             .read_to_string()
-            .map_err(|e| format!("reading the answer failed: {}", transport_message(&e)))?;
+            .map_err(|e| {
+                Unsent::Transport(format!(
+                    "reading the answer failed: {}",
+                    transport_message(&e)
+                ))
+            })?;
         Ok((
             headers,
             Answer {
@@ -238,7 +263,8 @@ impl Client {
         Ok(fresh)
     }
 
-    /// Trades the OAuth refresh token for an access token.
+    /// Trades the OAuth refresh token for an access token at HubSpot's
+    /// dated token endpoint (the same for every `api_version`).
     fn refresh(&self) -> Result<Secret, HubSpotError> {
         let Auth::OAuth {
             client_id,
@@ -251,7 +277,7 @@ impl Client {
                 "no access token configured",
             ));
         };
-        let url = format!("{}/oauth/v1/token", self.base_url);
+        let url = format!("{}{OAUTH_TOKEN_PATH}", self.base_url);
         let started = Instant::now();
         let mut retries = 0;
         loop {
@@ -281,20 +307,44 @@ impl Client {
                 thread::sleep(delay);
                 continue;
             }
-            let detail = serde_json::from_str::<Value>(&body)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-                .unwrap_or_else(|| truncate(&body, 200));
-            let failure = if transient {
-                FailureType::Transient
-            } else {
-                FailureType::Config
-            };
-            return Err(HubSpotError::new(
-                failure,
-                format!("refreshing the OAuth access token failed ({}): {detail}; check client_id, client_secret and refresh_token", if status == 0 { "no answer".to_string() } else { status.to_string() }),
-            ));
+            return Err(refresh_error(status, &body, transient));
         }
+    }
+
+    /// A 401 that no refresh cures, worded for the credential in use.
+    fn unauthorized(&self, message: &str) -> HubSpotError {
+        let fix = match self.auth {
+            Auth::PrivateApp { .. } => "create a service key in HubSpot (Development → Keys → Service keys), or copy the private app's current token, and update the config",
+            Auth::OAuth { .. } => "re-authorize the OAuth app and update `credentials/refresh_token`",
+        };
+        HubSpotError::new(
+            FailureType::Config,
+            format!(
+                "HubSpot refused the {} (401: {message}): it is invalid, revoked or expired; {fix}",
+                self.credential()
+            ),
+        )
+    }
+
+    /// A 403, naming the scopes to add and where to add them.
+    fn forbidden(&self, scopes: &[String], message: &str) -> HubSpotError {
+        let fix = match self.auth {
+            Auth::PrivateApp { .. } => "add it to the service key (HubSpot: Development → Keys → Service keys) or the private app, then run again",
+            Auth::OAuth { .. } => "add it to the OAuth app's scopes and re-authorize the app",
+        };
+        let text = if scopes.is_empty() {
+            format!(
+                "HubSpot refused the call ({message}): the {} may lack a scope this call needs (a sync needs crm.objects.contacts.read, crm.objects.contacts.write and crm.schemas.contacts.read); {fix}",
+                self.credential()
+            )
+        } else {
+            format!(
+                "the {} is missing the scope(s) {}: {fix}",
+                self.credential(),
+                scopes.join(", ")
+            )
+        };
+        HubSpotError::new(FailureType::Config, text)
     }
 
     fn quota_error(&self, refusal: Refusal) -> HubSpotError {
@@ -306,6 +356,64 @@ impl Client {
     }
 }
 
+/// A refused or failed token refresh in words. HubSpot's dated endpoint
+/// answers RFC 6749's `error` / `error_description` beside its legacy
+/// `status` / `message`; either is read.
+fn refresh_error(status: u16, body: &str, transient: bool) -> HubSpotError {
+    let v = serde_json::from_str::<Value>(body).unwrap_or(Value::Null);
+    let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
+    let code = match (field("error"), field("status")) {
+        ("", legacy) => legacy,
+        (rfc, _) => rfc,
+    };
+    let detail = [field("error_description"), field("message")]
+        .into_iter()
+        .find(|d| !d.is_empty())
+        .map(|d| truncate(d, 200))
+        .unwrap_or_else(|| truncate(body, 200));
+    let fix = match code {
+        "invalid_grant" | "BAD_REFRESH_TOKEN" => "the refresh token is revoked or expired (the app was uninstalled, or the token was replaced): re-authorize the OAuth app and put its new refresh token in `credentials/refresh_token`",
+        "invalid_client" | "BAD_CLIENT_ID" | "BAD_CLIENT_SECRET" => "HubSpot does not know this client: check `credentials/client_id` and `credentials/client_secret` against the app's Auth settings",
+        _ if transient => "HubSpot's token endpoint did not answer; run again later",
+        _ => "check client_id, client_secret and refresh_token",
+    };
+    let answer = match (status, code) {
+        (0, _) => "no answer".to_string(),
+        (s, "") => s.to_string(),
+        (s, c) => format!("{s} {c}"),
+    };
+    let failure = if transient {
+        FailureType::Transient
+    } else {
+        FailureType::Config
+    };
+    HubSpotError::new(
+        failure,
+        format!("refreshing the OAuth access token failed ({answer}: {detail}); {fix}"),
+    )
+}
+
+/// Why a request got no answer.
+enum Unsent {
+    /// The network failed (refused, reset, timed out): worth a retry.
+    Transport(String),
+    /// The request could not even be built: no retry can help.
+    Unsendable(HubSpotError),
+}
+
+/// Sorts a ureq error: a request HTTP can't carry (a header value with a
+/// line break, say) is the config's fault, anything else the network's.
+fn unsent(e: ureq::Error) -> Unsent {
+    match e {
+        // Neither names the header value, so no token leaks.
+        ureq::Error::Http(_) | ureq::Error::BadUri(_) => Unsent::Unsendable(HubSpotError::new(
+            FailureType::Config,
+            format!("the request to HubSpot could not be built ({e}): the token or `base_url` holds characters HTTP does not allow; check the config"),
+        )),
+        other => Unsent::Transport(transport_message(&other)),
+    }
+}
+
 /// A transport error in words, without anything secret (ureq's errors carry
 /// no headers, so no token).
 fn transport_message(e: &ureq::Error) -> String {
@@ -314,5 +422,61 @@ fn transport_message(e: &ureq::Error) -> String {
         ureq::Error::Io(io) => format!("connection failed: {io}"),
         ureq::Error::HostNotFound => "host not found: check `base_url`".to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_revoked_refresh_token_is_a_config_error_in_either_error_style() {
+        for body in [
+            r#"{"status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token"}"#,
+            r#"{"error":"invalid_grant","error_description":"missing or invalid refresh token","status":"BAD_REFRESH_TOKEN","message":"missing or invalid refresh token"}"#,
+        ] {
+            let e = refresh_error(400, body, false);
+            assert_eq!(e.failure, FailureType::Config);
+            assert!(
+                e.message.contains("missing or invalid refresh token")
+                    && e.message.contains("re-authorize the OAuth app"),
+                "{}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_client_names_the_client_fields() {
+        let body = r#"{"error":"invalid_client","error_description":"missing or invalid client secret","status":"BAD_CLIENT_SECRET"}"#;
+        let e = refresh_error(400, body, false);
+        assert!(e.message.contains("400 invalid_client"), "{}", e.message);
+        assert!(
+            e.message.contains("credentials/client_secret"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn a_token_endpoint_that_does_not_answer_is_transient() {
+        let e = refresh_error(0, "connection failed: refused", true);
+        assert_eq!(e.failure, FailureType::Transient);
+        assert!(e.message.contains("no answer"), "{}", e.message);
+        let e = refresh_error(503, "<html>", true);
+        assert_eq!(e.failure, FailureType::Transient);
+    }
+
+    #[test]
+    fn a_request_http_cannot_carry_is_not_retried() {
+        let e = match unsent(ureq::Error::BadUri("no host".into())) {
+            Unsent::Unsendable(e) => e,
+            Unsent::Transport(m) => panic!("retried: {m}"),
+        };
+        assert_eq!(e.failure, FailureType::Config);
+        assert!(matches!(
+            unsent(ureq::Error::HostNotFound),
+            Unsent::Transport(_)
+        ));
     }
 }

@@ -11,7 +11,7 @@ use crate::protocol::FailureType;
 
 /// What HubSpot answered, kept whole for the failure layer.
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     /// `Retry-After`, in seconds, when sent.
     pub retry_after: Option<u64>,
@@ -27,7 +27,7 @@ impl Answer {
 
 /// What to do about one answer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// 2xx: the caller reads the results (a 207 lists per-input errors).
     Done,
     /// The request's content was refused (400/409): the batch layer splits
@@ -40,6 +40,12 @@ pub enum Action {
     QuotaExhausted(String),
     /// The token was refused; an OAuth token may be refreshed once.
     Unauthorized(String),
+    /// 403: the credential lacks these scopes (empty when HubSpot named
+    /// none), with HubSpot's words; the client names the credential.
+    Forbidden {
+        scopes: Vec<String>,
+        message: String,
+    },
     /// Transient: retry with backoff.
     Retry(String),
     /// Nothing a retry can fix.
@@ -89,6 +95,13 @@ pub enum RejectReason {
     LifecycleRule(String),
     /// A unique property value already belongs to another contact (409).
     Conflict(String),
+    /// An admin of the HubSpot account made `property` required (on the
+    /// create form, or by a conditional rule) and the write lacks it;
+    /// enforced from API version 2026-09. `why` completes "… is required".
+    MissingRequiredProperty { property: String, why: String },
+    /// An admin's property validation rule (e.g. letters only) refused a
+    /// value: the property and HubSpot's message.
+    ValidationRule { property: String, message: String },
     /// Any other validation error from HubSpot, with its message.
     HubSpotValidation(String),
 }
@@ -105,6 +118,8 @@ impl RejectReason {
             RejectReason::InvalidValue(_) => "invalid_value",
             RejectReason::LifecycleRule(_) => "lifecycle_rule",
             RejectReason::Conflict(_) => "conflict",
+            RejectReason::MissingRequiredProperty { .. } => "missing_required_property",
+            RejectReason::ValidationRule { .. } => "validation_rule",
             RejectReason::HubSpotValidation(_) => "hubspot_validation",
         }
     }
@@ -121,6 +136,14 @@ impl fmt::Display for RejectReason {
             RejectReason::InvalidValue(d) => write!(f, "invalid value: {d}"),
             RejectReason::LifecycleRule(d) => write!(f, "lifecycle stage: {d}"),
             RejectReason::Conflict(m) => write!(f, "conflict with another contact: {m}"),
+            RejectReason::MissingRequiredProperty { property, why } => write!(
+                f,
+                "HubSpot account rule: {property} is required {why} (set in HubSpot by an admin)"
+            ),
+            RejectReason::ValidationRule { property, message } => write!(
+                f,
+                "HubSpot account rule: {property}: {message} (a property validation rule set in HubSpot by an admin)"
+            ),
             RejectReason::HubSpotValidation(m) => write!(f, "HubSpot validation error: {m}"),
         }
     }
@@ -128,7 +151,7 @@ impl fmt::Display for RejectReason {
 
 /// One property-level problem named in a HubSpot 400 message.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PropertyProblem {
+pub(crate) struct PropertyProblem {
     /// The property's name.
     pub name: String,
     /// HubSpot's error code (INVALID_EMAIL, PROPERTY_DOESNT_EXIST, …).
@@ -147,14 +170,101 @@ impl PropertyProblem {
             "INVALID_OPTION" => {
                 RejectReason::InvalidOption(format!("{}: {}", self.name, self.message))
             }
+            code if ADMIN_RULE_CODES.contains(&code) => RejectReason::ValidationRule {
+                property: self.name.clone(),
+                message: self.message.clone(),
+            },
             _ => RejectReason::InvalidValue(format!("{}: {}", self.name, self.message)),
         }
     }
 }
 
+/// Codes of "Property values were not valid" details that come from an
+/// admin's property validation rule rather than from the property's type.
+/// HubSpot has shown INVALID_ALPHA ("Enter only letters"); other rule codes
+/// read as `invalid_value`, which still names the property and the message.
+const ADMIN_RULE_CODES: &[&str] = &["INVALID_ALPHA"];
+
+/// One admin write rule a 2026-09 write broke (HubSpot's `errors[]` entry
+/// with code `MISSING_REQUIRED_PROPERTY` or
+/// `MISSING_CONDITIONAL_REQUIRED_PROPERTY`), for one property.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RuleViolation {
+    /// The property that needs a value.
+    pub property: String,
+    /// A conditional rule (required because another property has some
+    /// value) rather than required on the create form.
+    pub conditional: bool,
+    /// HubSpot's message.
+    pub message: String,
+}
+
+impl RuleViolation {
+    /// The typed reason for an input that broke this rule.
+    pub fn reason(&self) -> RejectReason {
+        let needle = format!("{} is required ", self.property);
+        let why = if !self.conditional {
+            "when creating a contact".to_string()
+        } else if let Some(at) = self.message.find(&needle) {
+            truncate(&self.message[at + needle.len()..], 200)
+        } else {
+            "by a conditional property rule".to_string()
+        };
+        RejectReason::MissingRequiredProperty {
+            property: self.property.clone(),
+            why,
+        }
+    }
+}
+
+/// The admin write rules a 400 body, or one 207 error entry, reports:
+/// `errors[].code` with the property names in `errors[].context.propertyName`
+/// (a list, or a single name), else in the body's `context.propertyName`.
+pub(crate) fn rule_violations(body: &Value) -> Vec<RuleViolation> {
+    let names = |v: Option<&Value>| -> Vec<String> {
+        match v {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut out = Vec::new();
+    for e in body
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let conditional = match e.get("code").and_then(Value::as_str) {
+            Some("MISSING_REQUIRED_PROPERTY") => false,
+            Some("MISSING_CONDITIONAL_REQUIRED_PROPERTY") => true,
+            _ => continue,
+        };
+        let mut properties = names(e.pointer("/context/propertyName"));
+        if properties.is_empty() {
+            properties = names(body.pointer("/context/propertyName"));
+        }
+        let message = e.get("message").and_then(Value::as_str).unwrap_or_default();
+        for property in properties {
+            if !out.iter().any(|v: &RuleViolation| v.property == property) {
+                out.push(RuleViolation {
+                    property,
+                    conditional,
+                    message: truncate(message, 300),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// The per-property details HubSpot embeds as a JSON array inside the
 /// message string of a validation 400: "Property values were not valid: [...]".
-pub fn property_problems(message: &str) -> Vec<PropertyProblem> {
+pub(crate) fn property_problems(message: &str) -> Vec<PropertyProblem> {
     let Some(start) = message.find('[') else {
         return Vec::new();
     };
@@ -184,8 +294,13 @@ pub fn property_problems(message: &str) -> Vec<PropertyProblem> {
         .collect()
 }
 
-/// The reason a 400/409 body gives, for a batch narrowed to one input.
-pub fn reason_from_body(body: &Value) -> RejectReason {
+/// The reason a 400/409 body gives, for a batch narrowed to one input (or
+/// one 207 error entry): an admin rule, else the first property problem,
+/// else HubSpot's message.
+pub(crate) fn reason_from_body(body: &Value) -> RejectReason {
+    if let Some(rule) = rule_violations(body).first() {
+        return rule.reason();
+    }
     let message = body
         .get("message")
         .and_then(Value::as_str)
@@ -197,7 +312,7 @@ pub fn reason_from_body(body: &Value) -> RejectReason {
 }
 
 /// Maps one answer to an action. `transport` is set when no answer came.
-pub fn decide(answer: Result<&Answer, &str>) -> Action {
+pub(crate) fn decide(answer: Result<&Answer, &str>) -> Action {
     let answer = match answer {
         Ok(a) => a,
         Err(transport) => return Action::Retry(format!("no answer from HubSpot: {transport}")),
@@ -216,26 +331,13 @@ pub fn decide(answer: Result<&Answer, &str>) -> Action {
         } else {
             message
         }),
-        403 => {
-            let scopes = missing_scopes(&body);
-            if scopes.is_empty() {
-                Action::Fatal(
-                    FailureType::Config,
-                    format!("HubSpot refused the call (403 {}): {message}", category(&body)),
-                )
-            } else {
-                Action::Fatal(
-                    FailureType::Config,
-                    format!(
-                        "the token is missing the scope(s) {}: add them to the private app (or re-authorize the OAuth app) and retry",
-                        scopes.join(", ")
-                    ),
-                )
-            }
-        }
+        403 => Action::Forbidden {
+            scopes: missing_scopes(&body),
+            message: format!("403 {}: {message}", category(&body)),
+        },
         404 => Action::Fatal(
             FailureType::Config,
-            "HubSpot answered 404 for an API path: check `base_url` (it should be https://api.hubapi.com)".into(),
+            "HubSpot answered 404 for an API path: check `base_url` (it should be https://api.hubapi.com) and `api_version`".into(),
         ),
         429 => {
             if body.get("policyName").and_then(Value::as_str) == Some("DAILY") {
@@ -283,9 +385,6 @@ fn missing_scopes(body: &Value) -> Vec<String> {
                 }
             }
         }
-    }
-    if scopes.is_empty() && category(body) == "MISSING_SCOPES" {
-        scopes.push("(unnamed by HubSpot)".into());
     }
     scopes
 }
@@ -360,11 +459,71 @@ mod tests {
     fn missing_scopes_403_names_them() {
         let body = r#"{"status":"error","message":"This app hasn't been granted all required scopes to make this call.","category":"MISSING_SCOPES","errors":[{"message":"One or more of the following scopes are required.","context":{"requiredGranularScopes":["crm.objects.contacts.write"]}}]}"#;
         match decide(Ok(&answer(403, body))) {
-            Action::Fatal(FailureType::Config, m) => {
-                assert!(m.contains("crm.objects.contacts.write"), "{m}")
+            Action::Forbidden { scopes, message } => {
+                assert_eq!(scopes, ["crm.objects.contacts.write"]);
+                assert!(message.contains("MISSING_SCOPES"), "{message}");
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// HubSpot's 2026-09 answer to an upsert creating a contact without a
+    /// property the account's create form requires.
+    const MISSING_FIRSTNAME: &str = r#"{"status":"error","category":"VALIDATION_ERROR","message":"The property values provided are invalid","errors":[{"code":"MISSING_REQUIRED_PROPERTY","message":"A value for firstname must be provided","context":{"propertyName":["firstname"]}}]}"#;
+
+    #[test]
+    fn a_missing_required_property_is_an_admin_rule_naming_it() {
+        let Action::Invalid(reason) = decide(Ok(&answer(400, MISSING_FIRSTNAME))) else {
+            panic!("a validation error is the batch layer's to narrow");
+        };
+        assert_eq!(reason.code(), "missing_required_property");
+        assert_eq!(
+            reason.to_string(),
+            "HubSpot account rule: firstname is required when creating a contact (set in HubSpot by an admin)"
+        );
+    }
+
+    #[test]
+    fn a_conditional_rule_keeps_hubspots_condition() {
+        let body = r#"{"status":"error","category":"VALIDATION_ERROR","message":"The property values provided are invalid","context":{"propertyName":["state"]},"errors":[{"code":"MISSING_CONDITIONAL_REQUIRED_PROPERTY","message":"state is required because of a conditional property rule based on [country]"}]}"#;
+        let v = rule_violations(&serde_json::from_str(body).unwrap());
+        assert_eq!(v.len(), 1);
+        assert!(v[0].conditional);
+        assert_eq!(
+            v[0].reason().to_string(),
+            "HubSpot account rule: state is required because of a conditional property rule based on [country] (set in HubSpot by an admin)"
+        );
+    }
+
+    #[test]
+    fn rule_violations_list_every_property_once() {
+        let body = serde_json::json!({"errors": [
+            {"code": "MISSING_REQUIRED_PROPERTY", "context": {"propertyName": ["firstname", "lastname"]}},
+            {"code": "MISSING_REQUIRED_PROPERTY", "context": {"propertyName": "firstname"}},
+            {"code": "INVALID_EMAIL", "context": {"propertyName": ["email"]}}
+        ]});
+        let names: Vec<String> = rule_violations(&body)
+            .into_iter()
+            .map(|v| v.property)
+            .collect();
+        assert_eq!(names, ["firstname", "lastname"]);
+        assert!(rule_violations(&serde_json::json!({"message": "x"})).is_empty());
+    }
+
+    #[test]
+    fn a_letters_only_rule_is_a_validation_rule() {
+        let body = r#"{"status":"error","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Enter only letters\",\"error\":\"INVALID_ALPHA\",\"name\":\"firstname\"}]","category":"VALIDATION_ERROR"}"#;
+        let Action::Invalid(reason) = decide(Ok(&answer(400, body))) else {
+            panic!("not narrowed");
+        };
+        assert_eq!(
+            reason,
+            RejectReason::ValidationRule {
+                property: "firstname".into(),
+                message: "Enter only letters".into()
+            }
+        );
+        assert!(reason.to_string().contains("set in HubSpot by an admin"));
     }
 
     #[test]

@@ -8,8 +8,19 @@
 //! surely let it go. The cost is one round trip per interval (about 1.5 % at
 //! 150 ms in 10 s); the gain is that our own pacing never earns a 429.
 //!
-//! The limit starts conservative (HubSpot's lowest tier) and is learned from
-//! the `X-HubSpot-RateLimit-*` headers of every answer. A 429 means someone
+//! HubSpot's limits for private apps and service keys (usage guidelines,
+//! late 2026), per 10 s burst per app or key, and daily calls per account:
+//!
+//! | tier | burst / 10 s | daily |
+//! |---|---|---|
+//! | Free, Starter | 100 | 250,000 |
+//! | Professional | 190 | 625,000 |
+//! | Enterprise | 190 | 1,000,000 |
+//! | with the API Limit Increase | 250 | +1,000,000 per increase (two at most) |
+//!
+//! The burst limit starts at the lowest tier's and is learned from the
+//! `X-HubSpot-RateLimit-*` headers of every answer, as is the daily quota
+//! (nothing is assumed about it before the first answer). A 429 means someone
 //! else spends the same budget or the limit changed: every worker pauses and
 //! the limit is lowered a notch, then recovers as answers come back clean.
 //! Hand-written rather than the `governor` crate: its GCRA model paces by a
@@ -19,14 +30,16 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// Burst limit assumed until HubSpot's headers tell the real one.
+/// Burst limit assumed until HubSpot's headers tell the real one: the
+/// Free and Starter tiers' 100 per 10 s, so no account's first window
+/// is overrun.
 pub const INITIAL_MAX: u32 = 100;
 /// HubSpot's burst window.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 
 /// What a response's rate-limit headers said.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RateHeaders {
+pub(crate) struct RateHeaders {
     pub max: Option<u32>,
     pub remaining: Option<u32>,
     pub interval_ms: Option<u64>,
@@ -36,7 +49,7 @@ pub struct RateHeaders {
 
 /// Why a request may not be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// Sending would eat into the daily reserve the user keeps for others.
     DailyReserve { remaining: u64, reserve: u64 },
 }
@@ -44,7 +57,7 @@ pub enum Refusal {
 /// A slot taken for one request; give it back with [`Governor::release`].
 #[derive(Debug)]
 #[must_use]
-pub struct Permit {
+pub(crate) struct Permit {
     id: u64,
 }
 
@@ -127,7 +140,7 @@ impl Governor {
     }
 
     /// Blocks until a request may be sent, and takes its slot.
-    pub fn acquire(&self) -> Result<Permit, Refusal> {
+    pub(crate) fn acquire(&self) -> Result<Permit, Refusal> {
         let mut s = self.lock();
         loop {
             let now = Instant::now();
@@ -166,9 +179,28 @@ impl Governor {
         }
     }
 
+    /// Takes a slot if one is free now (tests ask how many requests may go).
+    #[cfg(test)]
+    fn try_acquire(&self) -> Option<Permit> {
+        let mut s = self.lock();
+        let now = Instant::now();
+        if s.paused_until.is_some_and(|until| until > now) || s.window_wait(now).is_some() {
+            return None;
+        }
+        s.next_id += 1;
+        let id = s.next_id;
+        s.in_flight.push(id);
+        Some(Permit { id })
+    }
+
     /// Returns a slot once its answer (or transport error) is in, learning
     /// from the headers; `throttled` when the answer was a 429.
-    pub fn release(&self, permit: Permit, headers: &RateHeaders, throttled: Option<Duration>) {
+    pub(crate) fn release(
+        &self,
+        permit: Permit,
+        headers: &RateHeaders,
+        throttled: Option<Duration>,
+    ) {
         let mut s = self.lock();
         let now = Instant::now();
         s.in_flight.retain(|&id| id != permit.id);
@@ -218,7 +250,7 @@ impl Governor {
 
     /// How long to wait after a 429 that gave no Retry-After: doubling from
     /// `initial` with each 429 in a row, up to the window length.
-    pub fn throttle_wait(&self, initial: Duration) -> Duration {
+    pub(crate) fn throttle_wait(&self, initial: Duration) -> Duration {
         let s = self.lock();
         let doubled = initial.saturating_mul(1u32 << s.consecutive_throttles.min(10));
         doubled.min(s.interval)
@@ -287,82 +319,100 @@ mod tests {
         }
     }
 
+    /// How many requests may be sent right now (their slots stay taken).
+    fn free_slots(g: &Governor) -> usize {
+        std::iter::from_fn(|| g.try_acquire()).count()
+    }
+
+    /// A governor that has learned a limit of `max` from one clean answer.
+    fn learned(max: u32, interval_ms: u64) -> Governor {
+        let g = Governor::new(0);
+        let h = RateHeaders {
+            max: Some(max),
+            remaining: Some(max - 1),
+            interval_ms: Some(interval_ms),
+            ..RateHeaders::default()
+        };
+        g.release(g.acquire().unwrap(), &h, None);
+        g
+    }
+
     #[test]
     fn starts_at_the_lowest_tier_then_learns_the_header_limit() {
-        let g = Governor::new(0);
-        let permits: Vec<_> = (0..INITIAL_MAX - 1).map(|_| g.acquire().unwrap()).collect();
-        assert!(
-            g.lock().window_wait(Instant::now()).is_some(),
-            "limit reached at 99"
-        );
-        for p in permits {
-            g.release(p, &headers(190, 189), None);
-        }
-        assert_eq!(g.usage().max, 190);
-        // 99 answered slots held, 90 more may go.
-        for _ in 0..90 {
-            let _held = g.acquire().unwrap();
-        }
-        assert!(g.lock().window_wait(Instant::now()).is_some());
+        // One slot of margin below HubSpot's own limit.
+        assert_eq!(free_slots(&Governor::new(0)), INITIAL_MAX as usize - 1);
+        // Professional: 190, one answered slot held for the window.
+        assert_eq!(free_slots(&learned(190, 10_000)), 188);
+        assert_eq!(free_slots(&learned(250, 10_000)), 248);
     }
 
     #[test]
     fn slots_are_held_one_interval_after_the_answer() {
-        let g = Governor::new(0);
-        g.release(
-            g.acquire().unwrap(),
-            &RateHeaders {
-                max: Some(2),
-                interval_ms: Some(50),
-                ..Default::default()
-            },
-            None,
-        );
-        // limit = 2 - 1 margin = 1 slot, held for 50 ms after the answer.
-        let wait = g.lock().window_wait(Instant::now()).expect("must wait");
-        assert!(wait <= Duration::from_millis(50));
+        let g = learned(2, 50);
+        // A limit of 2 less the margin: the one slot is held 50 ms after the answer.
+        assert_eq!(free_slots(&g), 0);
         std::thread::sleep(Duration::from_millis(60));
-        assert!(g.lock().window_wait(Instant::now()).is_none());
+        assert_eq!(free_slots(&g), 1);
     }
 
     #[test]
-    fn a_429_pauses_everyone_and_lowers_the_limit() {
-        let g = Governor::new(0);
-        g.release(g.acquire().unwrap(), &headers(190, 150), None);
+    fn a_429_pauses_everyone_and_lowers_the_pace_by_half_at_most() {
+        let calm = free_slots(&learned(190, 10_000));
+        let g = learned(190, 10_000);
         g.release(
             g.acquire().unwrap(),
             &RateHeaders::default(),
-            Some(Duration::from_millis(200)),
+            Some(Duration::from_millis(40)),
         );
-        let u = g.usage();
-        assert_eq!(u.throttled, 1);
-        assert!(g.lock().paused_until.unwrap() > Instant::now());
-        assert_eq!(g.lock().penalty, 19);
-        // A storm lowers the limit by half at most, and clean answers win it back.
-        for _ in 0..20 {
+        assert_eq!(g.usage().throttled, 1);
+        assert_eq!(free_slots(&g), 0, "paused");
+        std::thread::sleep(Duration::from_millis(50));
+        let after = free_slots(&g);
+        assert!(after + 1 < calm, "{after} slots after a 429, {calm} before");
+        // A storm lowers the pace to half the limit, not below.
+        let g = learned(190, 10_000);
+        for _ in 0..30 {
             g.release(
                 g.acquire().unwrap(),
                 &RateHeaders::default(),
-                Some(Duration::from_millis(1)),
+                Some(Duration::ZERO),
             );
         }
-        assert_eq!(g.lock().penalty, 95);
-        g.release(g.acquire().unwrap(), &headers(190, 150), None);
-        assert_eq!(g.lock().penalty, 94);
+        let held = 31;
+        assert_eq!(free_slots(&g) + held, 190 / 2 - 1);
+    }
+
+    #[test]
+    fn clean_answers_win_back_the_pace_a_429_cost() {
+        let window = Duration::from_millis(20);
+        let g = learned(100, window.as_millis() as u64);
+        g.release(
+            g.acquire().unwrap(),
+            &RateHeaders::default(),
+            Some(Duration::ZERO),
+        );
+        std::thread::sleep(window + Duration::from_millis(10));
+        let sent: Vec<Permit> = std::iter::from_fn(|| g.try_acquire()).collect();
+        let lowered = sent.len();
+        assert!(lowered < 99, "{lowered}");
+        for p in sent {
+            g.release(p, &RateHeaders::default(), None);
+        }
+        std::thread::sleep(window + Duration::from_millis(10));
+        assert_eq!(
+            free_slots(&g),
+            99,
+            "back to the full limit after {lowered} clean answers"
+        );
     }
 
     #[test]
     fn foreign_usage_from_remaining_header_is_counted() {
         let g = Governor::new(0);
         g.release(g.acquire().unwrap(), &headers(10, 2), None);
-        // Server says 8 used; we account for 1 of ours and 7 foreign.
-        assert_eq!(g.lock().foreign.len(), 7);
-        // Limit 10 less one slot of margin: one more request may go, not two.
-        let _held = g.acquire().unwrap();
-        assert!(
-            g.lock().window_wait(Instant::now()).is_some(),
-            "limit 9 reached"
-        );
+        // Server says 8 used (1 ours, 7 by someone else); limit 10 less one
+        // slot of margin: one more request may go, not two.
+        assert_eq!(free_slots(&g), 1);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The HubSpot API client: one HTTP agent, the rate governor, the retry
 //! policy and the single failure-decision function every call goes through.
 
+pub mod api;
 pub mod batch;
 pub mod client;
 pub mod errors;

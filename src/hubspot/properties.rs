@@ -47,7 +47,8 @@ pub struct Properties {
 impl Properties {
     /// Reads every contact property definition (one call).
     pub fn fetch(client: &Client) -> Result<Properties, HubSpotError> {
-        match client.get("/crm/v3/properties/contacts?archived=false")? {
+        let path = format!("{}?archived=false", client.paths().contact_properties());
+        match client.get(&path)? {
             Outcome::Done(answer) => Ok(Properties::from_json(&answer.json())),
             Outcome::Invalid(answer, _) => Err(HubSpotError::new(
                 FailureType::System,
@@ -56,7 +57,7 @@ impl Properties {
         }
     }
 
-    /// Builds the definitions from a `GET /crm/v3/properties/contacts` body.
+    /// Builds the definitions from a `GET …/properties/…/contacts` body.
     pub fn from_json(body: &Value) -> Properties {
         let mut by_name = FxHashMap::default();
         for p in body
@@ -114,7 +115,7 @@ impl Properties {
 
 /// Creates a custom single-line text property named `name` (needs the
 /// `crm.schemas.contacts.write` scope). An existing one (409) is fine.
-pub fn create_text_property(client: &Client, name: &str) -> Result<Property, HubSpotError> {
+pub(crate) fn create_text_property(client: &Client, name: &str) -> Result<Property, HubSpotError> {
     let body = json!({
         "name": name,
         "label": name,
@@ -124,7 +125,7 @@ pub fn create_text_property(client: &Client, name: &str) -> Result<Property, Hub
         "description": "Created by destination-hubspot for a record field with no matching property."
     });
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    match client.post("/crm/v3/properties/contacts", &bytes)? {
+    match client.post(&client.paths().contact_properties(), &bytes)? {
         Outcome::Done(answer) => Ok(parse_property(&answer.json()).unwrap_or_else(|| text(name))),
         Outcome::Invalid(answer, _) if answer.status == 409 => Ok(text(name)),
         Outcome::Invalid(_, reason) => Err(HubSpotError::new(

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 /// Bounds and pacing for retries of one call.
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Retries after the first attempt.
     pub max_retries: u32,
     /// Total time budget for one call, retries included.
@@ -19,7 +19,7 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// The delay before retry number `attempt` (1-based), with jitter drawn
     /// from `seed` so tests stay deterministic: uniform in [d/2, d].
-    pub fn delay(&self, attempt: u32, seed: u64) -> Duration {
+    pub(crate) fn delay(&self, attempt: u32, seed: u64) -> Duration {
         let exp = self
             .initial_delay
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
@@ -35,13 +35,13 @@ impl RetryPolicy {
     }
 
     /// Whether another retry is allowed after `attempt` retries, started at `since`.
-    pub fn allows(&self, attempt: u32, since: Instant, next_delay: Duration) -> bool {
+    pub(crate) fn allows(&self, attempt: u32, since: Instant, next_delay: Duration) -> bool {
         attempt <= self.max_retries && since.elapsed() + next_delay <= self.max_total
     }
 }
 
 /// splitmix64: a cheap, well-spread hash for jitter.
-pub fn mix(mut x: u64) -> u64 {
+pub(crate) fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -174,7 +174,7 @@ pub(crate) fn read_stages(
             "inputs": group.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
         });
         match client.post(
-            "/crm/v3/objects/contacts/batch/read",
+            &client.paths().contacts_batch("read"),
             &serde_json::to_vec(&body).unwrap_or_default(),
         )? {
             Outcome::Done(answer) => {
