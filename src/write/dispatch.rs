@@ -5,7 +5,9 @@
 //! are applied in input order), and the batches in flight hold at most
 //! [`IN_FLIGHT_BYTES`] of data. Results come back to the sync as events.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
@@ -39,9 +41,12 @@ pub(crate) struct Dispatch {
     jobs: Option<Sender<(u64, Batch)>>,
     threads: usize,
     next_id: u64,
-    /// Each batch in flight: its emails and bytes.
-    in_flight: HashMap<u64, (Vec<String>, usize)>,
-    emails: HashSet<String>,
+    /// Each batch in flight: its emails' hashes and its bytes.
+    in_flight: HashMap<u64, (Vec<u64>, usize)>,
+    /// Hashes of the emails in flight (two emails sharing a hash only make
+    /// a batch wait longer, never go early).
+    emails: HashSet<u64>,
+    hasher: RandomState,
     bytes: usize,
 }
 
@@ -63,6 +68,7 @@ impl Dispatch {
             next_id: 0,
             in_flight: HashMap::new(),
             emails: HashSet::new(),
+            hasher: RandomState::new(),
             bytes: 0,
         }
     }
@@ -76,17 +82,17 @@ impl Dispatch {
                 && !batch
                     .entries
                     .iter()
-                    .any(|e| self.emails.contains(e.write.email())))
+                    .any(|e| self.emails.contains(&self.hash(e.write.email()))))
     }
 
     /// Hands `batch` to a sender; check [`Dispatch::can_send`] first.
     pub(crate) fn send(&mut self, batch: Batch) {
-        let emails: Vec<String> = batch
+        let emails: Vec<u64> = batch
             .entries
             .iter()
-            .map(|e| e.write.email().to_string())
+            .map(|e| self.hash(e.write.email()))
             .collect();
-        self.emails.extend(emails.iter().cloned());
+        self.emails.extend(&emails);
         self.bytes += batch.bytes;
         let id = self.next_id;
         self.next_id += 1;
@@ -105,6 +111,10 @@ impl Dispatch {
             }
             self.bytes -= bytes;
         }
+    }
+
+    fn hash(&self, email: &str) -> u64 {
+        self.hasher.hash_one(email)
     }
 
     /// Batches sent and not landed yet.

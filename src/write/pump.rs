@@ -16,7 +16,7 @@ use super::mapping::{self, ContactWrite, Mapped, Mapper};
 use super::parse::{parse, Line};
 use super::progress::{Counts, Progress};
 use super::rejects::Rejects;
-use super::stdin::{Budget, Input};
+use super::stdin::{Budget, Input, Line as StdinLine};
 use super::Event;
 use crate::catalog::Catalog;
 use crate::config::{Config, LifecyclePolicy, UnknownProperties};
@@ -121,9 +121,12 @@ impl Pump<'_> {
                 continue;
             };
             match input {
-                Input::Line { number, bytes } => {
+                Input::Lines(lines, size) => {
                     self.last_input = Instant::now();
-                    self.line(number, bytes)?;
+                    let result = self.lines(lines);
+                    self.budget.give(size);
+                    self.tick();
+                    result?;
                 }
                 Input::End => return Ok(()),
                 Input::Failed(e) => return Err(HubSpotError::new(FailureType::System, e)),
@@ -196,6 +199,17 @@ impl Pump<'_> {
         );
     }
 
+    /// Processes lines in order, until one is fatal or the sync must stop.
+    fn lines(&mut self, lines: Vec<StdinLine>) -> Result<(), HubSpotError> {
+        for line in lines {
+            if self.stopping() {
+                break;
+            }
+            self.line(line.number, line.bytes)?;
+        }
+        Ok(())
+    }
+
     fn line(&mut self, number: u64, bytes: Option<Vec<u8>>) -> Result<(), HubSpotError> {
         let Some(bytes) = bytes else {
             let problem = format!("line longer than {} bytes", super::stdin::MAX_LINE);
@@ -215,8 +229,6 @@ impl Pump<'_> {
             Line::Ignored => Ok(()),
             Line::Bad(problem) => self.bad_line(number, &problem, " (strict_input is on)"),
         };
-        self.budget.give(bytes.len());
-        self.tick();
         result
     }
 

@@ -1,11 +1,12 @@
 //! The read stage's thread: stdin cut into numbered lines and handed to the
-//! sync as events. It runs on its own thread so that a fatal error can end
-//! the sync while the source keeps stdin open, and it stops reading while
-//! the lines it has handed on but the sync has not yet taken add up to
-//! [`BUFFERED_BYTES`]: memory is bounded by bytes, however long the lines.
-//! A line longer than [`MAX_LINE`] is skipped without being held.
+//! sync as events, as many lines at a time as one read gives (never waiting
+//! for more input while it holds some). It runs on its own thread so that a
+//! fatal error can end the sync while the source keeps stdin open, and it
+//! stops reading while the lines it has handed on but the sync has not yet
+//! taken add up to [`BUFFERED_BYTES`]: memory is bounded by bytes, however
+//! long the lines. A line longer than [`MAX_LINE`] is skipped unheld.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, BufReader};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -19,18 +20,27 @@ pub(crate) const MAX_LINE: usize = 64 * 1024 * 1024;
 /// read whole when nothing else is waiting).
 pub(crate) const BUFFERED_BYTES: usize = 4 * 1024 * 1024;
 
+/// Bytes of lines handed on together at most (one event, one wake-up).
+const CHUNK_BYTES: usize = 64 * 1024;
+
 /// What the stdin thread hands on.
 #[derive(Debug)]
 pub(crate) enum Input {
-    /// Line `number` (from 1), without its newline; `None` when it was
-    /// longer than the limit and skipped.
-    Line {
-        number: u64,
-        bytes: Option<Vec<u8>>,
-    },
+    /// Consecutive lines, with their bytes in all.
+    Lines(Vec<Line>, usize),
     End,
     /// Reading stdin failed; the text says how.
     Failed(String),
+}
+
+/// One input line.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Line {
+    /// From 1.
+    pub number: u64,
+    /// Without its newline; `None` when it was longer than the limit and
+    /// skipped.
+    pub bytes: Option<Vec<u8>>,
 }
 
 /// Cuts a byte stream into lines, skipping over-long ones unheld.
@@ -38,6 +48,13 @@ pub(crate) struct Lines<R> {
     input: R,
     number: u64,
     max_line: usize,
+}
+
+impl<R: io::Read> Lines<BufReader<R>> {
+    /// Whether a line can be read without waiting for input.
+    fn ready(&self) -> bool {
+        !self.input.buffer().is_empty()
+    }
 }
 
 impl<R: BufRead> Lines<R> {
@@ -50,7 +67,7 @@ impl<R: BufRead> Lines<R> {
     }
 
     /// The next line, `None` at the end of the input.
-    pub(crate) fn next_line(&mut self) -> io::Result<Option<Input>> {
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<Line>> {
         let mut line = Vec::new();
         let mut too_long = false;
         let mut any = false;
@@ -85,7 +102,7 @@ impl<R: BufRead> Lines<R> {
             return Ok(None);
         }
         self.number += 1;
-        Ok(Some(Input::Line {
+        Ok(Some(Line {
             number: self.number,
             bytes: (!too_long).then_some(line),
         }))
@@ -132,20 +149,14 @@ pub(crate) fn spawn(input: impl BufRead + Send + 'static, events: Sender<Event>)
     std::thread::Builder::new()
         .name("stdin".into())
         .spawn(move || {
-            let mut lines = Lines::new(input, MAX_LINE);
+            let mut lines = Lines::new(BufReader::with_capacity(CHUNK_BYTES, input), MAX_LINE);
             loop {
-                let next = match lines.next_line() {
-                    Ok(Some(line)) => line,
-                    Ok(None) => Input::End,
-                    Err(e) => Input::Failed(format!("reading stdin failed: {e}")),
-                };
+                let next = next_chunk(&mut lines);
                 let size = match &next {
-                    Input::Line {
-                        bytes: Some(bytes), ..
-                    } => bytes.len(),
+                    Input::Lines(_, size) => *size,
                     _ => 0,
                 };
-                let last = !matches!(next, Input::Line { .. });
+                let last = !matches!(next, Input::Lines(..));
                 if !b.take(size) || events.send(Event::Input(next)).is_err() || last {
                     return;
                 }
@@ -153,6 +164,28 @@ pub(crate) fn spawn(input: impl BufRead + Send + 'static, events: Sender<Event>)
         })
         .expect("spawning the stdin thread");
     budget
+}
+
+/// The lines one read gives, up to [`CHUNK_BYTES`]; the end or a failure
+/// once no line is held.
+fn next_chunk<R: io::Read>(lines: &mut Lines<BufReader<R>>) -> Input {
+    let mut chunk = Vec::new();
+    let mut size = 0;
+    loop {
+        match lines.next_line() {
+            Ok(Some(line)) => {
+                size += line.bytes.as_ref().map_or(0, Vec::len);
+                chunk.push(line);
+                if size >= CHUNK_BYTES || !lines.ready() {
+                    return Input::Lines(chunk, size);
+                }
+            }
+            // The end or a failure comes on its own, after the lines before it.
+            _ if !chunk.is_empty() => return Input::Lines(chunk, size),
+            Ok(None) => return Input::End,
+            Err(e) => return Input::Failed(format!("reading stdin failed: {e}")),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,7 +196,7 @@ mod tests {
     fn all(input: impl BufRead, max_line: usize) -> Vec<(u64, Option<String>)> {
         let mut lines = Lines::new(input, max_line);
         let mut out = Vec::new();
-        while let Some(Input::Line { number, bytes }) = lines.next_line().unwrap() {
+        while let Some(Line { number, bytes }) = lines.next_line().unwrap() {
             out.push((number, bytes.map(|b| String::from_utf8(b).unwrap())));
         }
         out
@@ -187,6 +220,37 @@ mod tests {
         // A buffer smaller than a line: lines are gathered across reads.
         let got = all(BufReader::with_capacity(7, Cursor::new(input)), 10);
         assert_eq!(got, vec![(1, None), (2, Some("ok".into())), (3, None)]);
+    }
+
+    #[test]
+    fn chunks_hold_what_one_read_gives_and_the_end_comes_alone() {
+        // A reader giving 10 bytes per read: "a\nbb\nccc\n" then "dddd\ne".
+        struct Reads(Vec<&'static [u8]>);
+        impl io::Read for Reads {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let Some(next) = self.0.first_mut() else {
+                    return Ok(0);
+                };
+                let n = next.len().min(buf.len());
+                buf[..n].copy_from_slice(&next[..n]);
+                *next = &next[n..];
+                if next.is_empty() {
+                    self.0.remove(0);
+                }
+                Ok(n)
+            }
+        }
+        let mut lines = Lines::new(
+            BufReader::new(Reads(vec![b"a\nbb\nccc\n", b"dddd\ne"])),
+            100,
+        );
+        let numbers = |input: Input| match input {
+            Input::Lines(lines, size) => (lines.iter().map(|l| l.number).collect(), size),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(numbers(next_chunk(&mut lines)), (vec![1, 2, 3], 6));
+        assert_eq!(numbers(next_chunk(&mut lines)), (vec![4, 5], 5));
+        assert!(matches!(next_chunk(&mut lines), Input::End));
     }
 
     #[test]
@@ -215,7 +279,7 @@ mod tests {
         ) {
             let mut lines = Lines::new(BufReader::with_capacity(buffer, Cursor::new(&input)), limit);
             let mut last = 0;
-            while let Some(Input::Line { number, bytes }) = lines.next_line().unwrap() {
+            while let Some(Line { number, bytes }) = lines.next_line().unwrap() {
                 proptest::prop_assert_eq!(number, last + 1);
                 last = number;
                 if let Some(bytes) = bytes {
