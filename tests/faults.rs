@@ -168,6 +168,18 @@ fn server_error_bursts_are_retried() {
 }
 
 #[test]
+fn a_request_refused_as_too_large_is_split_and_every_contact_lands() {
+    let w = workload();
+    // The first two batch writes are refused as too large: each is resent
+    // in halves, and the halves go through.
+    let emu = start(faulty(&["2-3:413"], &[]));
+    let s = Scratch::new("f-413");
+    let run = write(&s, &base_config(&emu, &s, json!({})), &w.input);
+    assert_complete(&w, &emu, &s, &run);
+    assert_eq!(emu.stats().faults_injected, 2);
+}
+
+#[test]
 fn dropped_connections_are_retried() {
     let w = workload();
     let emu = start(faulty(&["2:drop", "6-7:drop"], &["drop:0.08"]));

@@ -326,6 +326,12 @@ pub(crate) fn decide(answer: Result<&Answer, &str>) -> Action {
     match answer.status {
         200..=299 => Action::Done,
         400 | 409 | 422 => Action::Invalid(reason_from_body(&body)),
+        // The body was too large for HubSpot (or a proxy before it): like a
+        // 400 naming no input, the batch is resent in halves, and a single
+        // contact too large on its own is rejected.
+        413 => Action::Invalid(RejectReason::HubSpotValidation(
+            "HubSpot refused the request as too large (413)".into(),
+        )),
         401 => Action::Unauthorized(if message.is_empty() {
             "authentication failed".into()
         } else {
@@ -413,6 +419,16 @@ mod tests {
     fn success_and_multi_status_are_done() {
         assert_eq!(decide(Ok(&answer(200, "{}"))), Action::Done);
         assert_eq!(decide(Ok(&answer(207, r#"{"errors":[]}"#))), Action::Done);
+    }
+
+    #[test]
+    fn a_too_large_request_is_narrowed_like_a_400() {
+        let Action::Invalid(reason) =
+            decide(Ok(&answer(413, "<html>Request Entity Too Large</html>")))
+        else {
+            panic!("413 must be narrowed, not fatal or retried");
+        };
+        assert!(reason.to_string().contains("too large (413)"), "{reason}");
     }
 
     #[test]
