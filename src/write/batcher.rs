@@ -18,7 +18,7 @@ pub(crate) const MAX_BATCH: usize = 100;
 pub(crate) const MAX_RECORDS: usize = 10 * MAX_BATCH;
 /// Bytes of record data one batch may hold (its request body is about as
 /// large): wide records make smaller batches, never a huge request.
-pub(crate) const MAX_BYTES: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_BYTES: usize = 1024 * 1024;
 
 /// Where a record came from: its state window, its input line and (only
 /// when the rejects sink keeps record data) its data.

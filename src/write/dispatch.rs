@@ -19,7 +19,7 @@ use crate::hubspot::HubSpotError;
 
 /// Bytes of record data all batches in flight hold at most (one batch
 /// alone may be as large as a batch gets).
-pub(crate) const IN_FLIGHT_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const IN_FLIGHT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Where batches go: HubSpot under the lifecycle policy, or a stand-in
 /// (the benchmark measures the pipeline without a network).
