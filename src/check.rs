@@ -11,6 +11,7 @@ use crate::hubspot::Client;
 
 /// Runs the checks; `Err` is the message for a FAILED status.
 pub fn check(config: &Config) -> Result<(), String> {
+    check_rejects_storage(config)?;
     // A check answers in seconds, not after a sync's patient retries.
     let mut config = config.clone();
     config.max_retries = config.max_retries.min(2);
@@ -54,5 +55,14 @@ pub fn check(config: &Config) -> Result<(), String> {
     match client.post("/crm/v3/objects/contacts/batch/upsert", br#"{"inputs":[]}"#) {
         Ok(_) => Ok(()),
         Err(e) => Err(e.message),
+    }
+}
+
+/// Object storage for rejected records: the bucket exists and takes the
+/// credentials (a listing of one key under the prefix).
+fn check_rejects_storage(config: &Config) -> Result<(), String> {
+    match &config.rejected_records_s3 {
+        Some(s3) => crate::s3::S3Bucket::new(s3, Duration::from_secs(20))?.probe(),
+        None => Ok(()),
     }
 }
