@@ -186,7 +186,7 @@ impl S3Bucket {
         match self.outcome(answer) {
             Ok(()) => Ok(()),
             Err(f) => Err(format!(
-                "rejected-records storage: bucket {} refused a listing with these credentials: {}",
+                "rejected-records storage: listing bucket {} failed: {}",
                 self.name,
                 f.describe()
             )),
