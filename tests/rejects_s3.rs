@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::OnceLock;
 use std::thread::{self, JoinHandle};
@@ -250,9 +251,12 @@ impl Drop for S3Server {
 
 /// A fresh access key id and secret.
 fn credentials_pair() -> (String, String) {
+    static N: AtomicU64 = AtomicU64::new(0);
     let tag = format!(
-        "{:x}",
-        (std::process::id() as u64) << 20 ^ now_nanos() % 1_000_000_007
+        "{:x}x{:x}x{}",
+        std::process::id(),
+        now_nanos() % 1_000_000_007,
+        N.fetch_add(1, Ordering::Relaxed)
     );
     (
         format!("AKTEST{tag}"),
@@ -589,7 +593,7 @@ fn a_sync_killed_right_after_a_state_leaves_the_rows_that_state_counts() {
     let emu = start(quick());
     let s = Scratch::new("s3-kill");
     let mut sync = LiveSync::start(&s, &s3_config(&emu, &server, "rejects", json!({})));
-    let w1 = vec![
+    let w1 = [
         sync.feed(&no_email(1)),
         sync.feed(&good(1)),
         sync.feed(&bad_email(2)),

@@ -30,7 +30,7 @@ pub(crate) enum RejectsStore {
         writer: BufWriter<File>,
         path: PathBuf,
     },
-    S3(S3Parts),
+    S3(Box<S3Parts>),
 }
 
 /// Rows for object storage, uploaded in parts.
@@ -70,7 +70,7 @@ impl RejectsStore {
             "" => sync_id(),
             prefix => format!("{prefix}/{}", sync_id()),
         };
-        Ok(RejectsStore::S3(S3Parts {
+        Ok(RejectsStore::S3(Box::new(S3Parts {
             bucket,
             folder,
             buffer: Vec::new(),
@@ -78,7 +78,7 @@ impl RejectsStore {
             rows: 0,
             uploaded_rows: 0,
             bound: PART_BOUND,
-        }))
+        })))
     }
 
     /// Takes one whole line (ending in `\n`). `Err` is a row that could not
