@@ -46,6 +46,7 @@ pub fn version_note(version: ApiVersion, today: Date) -> (&'static str, String) 
 
 /// The calls that prove the config; `Err` is what to fix.
 fn probe(config: &Config) -> Result<(), String> {
+    check_rejects_storage(config)?;
     // A check answers in seconds, not after a sync's patient retries.
     let mut config = config.clone();
     config.max_retries = config.max_retries.min(2);
@@ -90,6 +91,15 @@ fn probe(config: &Config) -> Result<(), String> {
     match client.post(&probe, br#"{"inputs":[]}"#) {
         Ok(_) => Ok(()),
         Err(e) => Err(e.message),
+    }
+}
+
+/// Object storage for rejected records: the bucket exists and takes the
+/// credentials (a listing of one key under the prefix).
+fn check_rejects_storage(config: &Config) -> Result<(), String> {
+    match &config.rejected_records_s3 {
+        Some(s3) => crate::s3::S3Bucket::new(s3, Duration::from_secs(20))?.probe(),
+        None => Ok(()),
     }
 }
 

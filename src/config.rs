@@ -82,6 +82,21 @@ pub enum NullPolicy {
     Clear,
 }
 
+/// S3-compatible object storage for rejected records
+/// (`rejected_records_storage` with `storage_type` S3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Storage {
+    pub bucket: String,
+    /// Key prefix without leading or trailing `/`; empty: the bucket's root.
+    pub prefix: String,
+    pub region: String,
+    /// A custom endpoint (path-style addressing), without a trailing `/`;
+    /// `None`: AWS S3 in `region`.
+    pub endpoint: Option<String>,
+    pub access_key_id: Secret,
+    pub secret_access_key: Secret,
+}
+
 /// The validated, typed configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -97,6 +112,8 @@ pub struct Config {
     /// Record field path (split on '.') → HubSpot property name.
     pub property_mapping: Vec<(Vec<String>, String)>,
     pub rejected_records_path: Option<PathBuf>,
+    /// Rejected records go to object storage instead (never with a path).
+    pub rejected_records_s3: Option<S3Storage>,
     pub fail_on_rejected: bool,
     /// Check and plan only: no write call, no state.
     pub dry_run: bool,
@@ -156,6 +173,7 @@ impl Config {
         let lifecycle_stage = str_field(obj, "lifecycle_stage")
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
+        let (rejects_file, rejected_records_s3) = rejects_storage_from(obj)?;
         Ok(Config {
             auth,
             base_url,
@@ -165,7 +183,10 @@ impl Config {
             unknown_properties,
             null_values,
             property_mapping,
-            rejected_records_path: str_field(obj, "rejected_records_path").map(PathBuf::from),
+            rejected_records_path: str_field(obj, "rejected_records_path")
+                .map(PathBuf::from)
+                .or(rejects_file),
+            rejected_records_s3,
             fail_on_rejected: bool_field(obj, "fail_on_rejected_records", false),
             dry_run: bool_field(obj, "dry_run", false),
             log_record_data: bool_field(obj, "log_record_data", false),
@@ -185,14 +206,18 @@ impl Config {
 
     /// Every secret string in this config, so output can be scrubbed of them.
     pub fn secrets(&self) -> Vec<&str> {
-        match &self.auth {
+        let mut secrets = match &self.auth {
             Auth::PrivateApp { access_token } => vec![access_token.expose()],
             Auth::OAuth {
                 client_secret,
                 refresh_token,
                 ..
             } => vec![client_secret.expose(), refresh_token.expose()],
+        };
+        if let Some(s3) = &self.rejected_records_s3 {
+            secrets.extend([s3.access_key_id.expose(), s3.secret_access_key.expose()]);
         }
+        secrets
     }
 }
 
@@ -316,6 +341,39 @@ fn check_base_url(url: &str) -> Result<()> {
         bail!("config is invalid: /base_url: plain http:// is only allowed for loopback hosts (127.0.0.0/8, localhost, [::1]); use https:// so the token is never sent in clear");
     }
     Ok(())
+}
+
+/// `rejected_records_storage`: a local file's path, or object storage.
+/// The flat `rejected_records_path` is the same as the local file option.
+fn rejects_storage_from(obj: &Map<String, Value>) -> Result<(Option<PathBuf>, Option<S3Storage>)> {
+    let Some(Value::Object(storage)) = obj.get("rejected_records_storage") else {
+        return Ok((None, None));
+    };
+    if obj.contains_key("rejected_records_path") {
+        bail!("config is invalid: /rejected_records_storage: set either it or `rejected_records_path`, not both");
+    }
+    if str_field(storage, "storage_type") != Some("S3") {
+        return Ok((str_field(storage, "path").map(PathBuf::from), None));
+    }
+    let text = |key| str_field(storage, key).unwrap_or_default().trim();
+    let endpoint = Some(text("s3_endpoint").trim_end_matches('/'))
+        .filter(|e| !e.is_empty())
+        .map(str::to_string);
+    let region = match text("s3_bucket_region") {
+        "" => "us-east-1",
+        r => r,
+    };
+    Ok((
+        None,
+        Some(S3Storage {
+            bucket: text("s3_bucket_name").to_string(),
+            prefix: text("s3_bucket_path").trim_matches('/').to_string(),
+            region: region.to_string(),
+            endpoint,
+            access_key_id: Secret::new(text("access_key_id")),
+            secret_access_key: Secret::new(text("secret_access_key")),
+        }),
+    ))
 }
 
 fn str_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -497,6 +555,58 @@ mod tests {
             assert!(err.contains(field) && err.contains(what), "{config}: {err}");
             assert!(!err.contains("abcd"), "{err}");
         }
+    }
+
+    #[test]
+    fn rejects_storage_is_a_local_file_or_s3_with_its_keys_as_secrets() {
+        let c = Config::from_value(&json!({"access_token": "t", "rejected_records_storage": {
+            "storage_type": "Local File", "path": "/tmp/r.jsonl"}}))
+        .unwrap();
+        assert_eq!(c.rejected_records_path, Some(PathBuf::from("/tmp/r.jsonl")));
+        assert!(c.rejected_records_s3.is_none());
+        let c = Config::from_value(&json!({"access_token": "t", "rejected_records_storage": {
+            "storage_type": "S3", "s3_bucket_name": "rejects", "s3_bucket_path": "/a/b/",
+            "s3_endpoint": "http://127.0.0.1:9000/", "access_key_id": "AKID-1",
+            "secret_access_key": "s3-very-secret"}}))
+        .unwrap();
+        let s3 = c.rejected_records_s3.clone().unwrap();
+        assert_eq!((s3.bucket.as_str(), s3.prefix.as_str()), ("rejects", "a/b"));
+        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert!(c.rejected_records_path.is_none());
+        assert_eq!(c.secrets(), vec!["t", "AKID-1", "s3-very-secret"]);
+        let debug = format!("{c:?}");
+        assert!(
+            !debug.contains("very-secret") && !debug.contains("AKID"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn rejects_storage_is_checked_without_echoing_its_secrets() {
+        let s3 = |extra: Value| {
+            let mut storage = json!({"storage_type": "S3", "s3_bucket_name": "rejects",
+                "access_key_id": "AKID-2", "secret_access_key": "s3-hush"});
+            for (k, v) in extra.as_object().unwrap() {
+                storage[k] = v.clone();
+            }
+            Config::from_value(&json!({"access_token": "t", "rejected_records_storage": storage}))
+        };
+        for bad in [
+            json!({"s3_bucket_name": "Not_A_Bucket"}),
+            json!({"s3_endpoint": "ftp://x"}),
+            json!({"secret_access_key": ""}),
+            json!({"storage_type": "GCS"}),
+        ] {
+            let err = s3(bad.clone()).unwrap_err().to_string();
+            assert!(err.contains("/rejected_records_storage"), "{bad}: {err}");
+            assert!(!err.contains("s3-hush") && !err.contains("AKID-2"), "{err}");
+        }
+        let err = Config::from_value(&json!({"access_token": "t", "rejected_records_path": "/r",
+            "rejected_records_storage": {"storage_type": "Local File", "path": "/q"}}))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not both"), "{err}");
     }
 
     #[test]

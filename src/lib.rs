@@ -9,4 +9,5 @@ pub mod config;
 pub mod discover;
 pub mod hubspot;
 pub mod protocol;
+pub mod s3;
 pub mod write;

@@ -17,6 +17,7 @@ mod parse;
 mod progress;
 mod pump;
 mod rejects;
+mod rejects_store;
 mod send;
 mod stdin;
 
@@ -104,11 +105,8 @@ pub fn run(
     if let Some(stage) = &config.lifecycle_stage {
         check_stage(&properties, stage)?;
     }
-    let rejects = rejects::Rejects::new(
-        config.rejected_records_path.as_deref(),
-        config.log_record_data,
-    )
-    .map_err(|e| HubSpotError::new(FailureType::Config, format!("{e:#}")))?;
+    let rejects = rejects::Rejects::for_config(config)
+        .map_err(|e| HubSpotError::new(FailureType::Config, format!("{e:#}")))?;
     let stages = properties.lifecycle_stages().to_vec();
     let merge = pump::Pump::stage_merge(config.lifecycle_policy, &stages);
     let dry_run = opts.dry_run || config.dry_run;

@@ -1,16 +1,16 @@
 //! The rejects sink: every record not written, and every input line that
 //! could not be read, is reported here — a few examples and a summary per
-//! reason as LOG messages, and each one in the optional JSON Lines file.
+//! reason as LOG messages, and each one as a JSON line in the optional
+//! store (a local file or object storage: [`super::rejects_store`]).
 //! Emails are masked in logs unless the user asked for record data.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{json, Map, Value};
 
+use super::rejects_store::RejectsStore;
+use crate::config::Config;
 use crate::hubspot::errors::RejectReason;
 use crate::protocol::Output;
 
@@ -22,41 +22,45 @@ pub(crate) struct Rejects {
     /// code → (count, first reason text)
     counts: BTreeMap<&'static str, (u64, String)>,
     bad_lines: u64,
-    file: Option<(BufWriter<File>, PathBuf)>,
-    /// The first failure to write the file: it fails the sync at the next
+    store: Option<RejectsStore>,
+    /// The first failure to keep a row: it fails the sync at the next
     /// flush, before any state that counts the lost row.
-    file_error: Option<String>,
+    store_error: Option<String>,
     log_record_data: bool,
 }
 
 impl Rejects {
     /// A sink; `path` appends each rejection to a JSONL file.
-    pub(crate) fn new(path: Option<&Path>, log_record_data: bool) -> Result<Rejects> {
-        let file = match path {
-            Some(p) => {
-                let f = OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .with_context(|| {
-                        format!("cannot open rejected_records_path {}", p.display())
-                    })?;
-                Some((BufWriter::new(f), p.to_path_buf()))
-            }
-            None => None,
-        };
-        Ok(Rejects {
-            counts: BTreeMap::new(),
-            bad_lines: 0,
-            file,
-            file_error: None,
-            log_record_data,
-        })
+    #[cfg(test)]
+    pub(crate) fn new(path: Option<&std::path::Path>, log_record_data: bool) -> Result<Rejects> {
+        let store = path.map(RejectsStore::file).transpose()?;
+        Ok(Rejects::with_store(store, log_record_data))
     }
 
-    /// Whether record data must be kept for the file.
+    /// The sink the config asks for: object storage (its bucket probed
+    /// first), a local file, or the log only.
+    pub(crate) fn for_config(config: &Config) -> Result<Rejects> {
+        let store = match (&config.rejected_records_s3, &config.rejected_records_path) {
+            (Some(s3), _) => Some(RejectsStore::s3(s3, config.request_timeout)?),
+            (None, Some(path)) => Some(RejectsStore::file(path)?),
+            (None, None) => None,
+        };
+        Ok(Rejects::with_store(store, config.log_record_data))
+    }
+
+    fn with_store(store: Option<RejectsStore>, log_record_data: bool) -> Rejects {
+        Rejects {
+            counts: BTreeMap::new(),
+            bad_lines: 0,
+            store,
+            store_error: None,
+            log_record_data,
+        }
+    }
+
+    /// Whether record data must be kept for the store.
     pub(crate) fn wants_data(&self) -> bool {
-        self.file.is_some()
+        self.store.is_some()
     }
 
     /// Reports one rejected record.
@@ -108,21 +112,19 @@ impl Rejects {
         self.bad_lines
     }
 
-    /// Writes every row so far through to the file: called before a state
-    /// that counts them is emitted. `Err` (disk full, file gone) must fail
-    /// the sync: a row counted but not written would be lost.
+    /// Writes every row so far through to the store: called before a state
+    /// that counts them is emitted. `Err` (disk full, file gone, object
+    /// storage refusing) must fail the sync: a row counted but not stored
+    /// would be lost.
     pub(crate) fn flush(&mut self) -> std::result::Result<(), String> {
-        if let Some((f, _)) = self.file.as_mut() {
-            if let Err(e) = f.flush() {
-                self.file_error.get_or_insert(e.to_string());
+        if self.store_error.is_none() {
+            if let Some(Err(e)) = self.store.as_mut().map(RejectsStore::flush) {
+                self.store_error = Some(e);
             }
         }
-        match (&self.file_error, &self.file) {
-            (Some(e), Some((_, path))) => Err(format!(
-                "writing the rejected-records file {} failed: {e}; no state after the lost rows is emitted",
-                path.display()
-            )),
-            _ => Ok(()),
+        match &self.store_error {
+            Some(e) => Err(format!("{e}; no state after the lost rows is emitted")),
+            None => Ok(()),
         }
     }
 
@@ -143,16 +145,23 @@ impl Rejects {
                 ),
             );
         }
+        if let Some(uploaded) = self.store.as_ref().and_then(RejectsStore::uploaded) {
+            out.log("INFO", uploaded);
+        }
     }
 
-    /// One row as one whole line.
+    /// One row as one whole line; after a failure nothing more is tried.
     fn write_row(&mut self, row: &Value) {
-        if let Some((f, _)) = self.file.as_mut() {
-            let mut line = serde_json::to_vec(row).unwrap_or_default();
-            line.push(b'\n');
-            if let Err(e) = f.write_all(&line) {
-                self.file_error.get_or_insert(e.to_string());
-            }
+        let Some(store) = self.store.as_mut() else {
+            return;
+        };
+        if self.store_error.is_some() {
+            return;
+        }
+        let mut line = serde_json::to_vec(row).unwrap_or_default();
+        line.push(b'\n');
+        if let Err(e) = store.put_line(&line) {
+            self.store_error = Some(e);
         }
     }
 }
@@ -171,6 +180,7 @@ pub(crate) fn mask_email(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn masks_the_local_part() {
