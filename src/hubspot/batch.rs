@@ -15,7 +15,10 @@ use narrow::Narrowed;
 
 mod conflict;
 mod narrow;
+mod read;
 mod results;
+
+pub(crate) use read::{property, read_by_email};
 
 /// Upsert by email, or update by record id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,13 +14,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::dispatch::Sink;
 use super::mapping::ContactWrite;
 use crate::config::LifecyclePolicy;
 use crate::hubspot::batch::{self, Input, Mode, Values, Written};
-use crate::hubspot::client::{Client, Outcome};
+use crate::hubspot::client::Client;
 use crate::hubspot::errors::{HubSpotError, RejectReason};
 
 /// Sends batches to HubSpot under one lifecycle policy.
@@ -168,49 +168,23 @@ pub(crate) fn read_stages(
         if group.is_empty() {
             continue;
         }
-        let body = json!({
-            "idProperty": "email",
-            "properties": ["email", "lifecyclestage"],
-            "inputs": group.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
-        });
-        match client.post(
-            &client.paths().contacts_batch("read"),
-            &serde_json::to_vec(&body).unwrap_or_default(),
-        )? {
-            Outcome::Done(answer) => {
-                for r in answer
-                    .json()
-                    .get("results")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let id = r
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
-                    let email = r
-                        .pointer("/properties/email")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_lowercase();
-                    let stage = r
-                        .pointer("/properties/lifecyclestage")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
+        match batch::read_by_email(client, &group, &["email", "lifecyclestage"])? {
+            Some(contacts) => {
+                for c in &contacts {
+                    let email = batch::property(c, "email").to_lowercase();
+                    let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
+                    let stage = batch::property(c, "lifecyclestage");
                     if !email.is_empty() {
-                        found.insert(email, (id, stage));
+                        found.insert(email, (id.to_string(), stage.to_string()));
                     }
                 }
             }
-            Outcome::Invalid(..) if group.len() > 1 => {
+            None if group.len() > 1 => {
                 let (a, b) = group.split_at(group.len() / 2);
                 pending.push(a.to_vec());
                 pending.push(b.to_vec());
             }
-            Outcome::Invalid(..) => {}
+            None => {}
         }
     }
     Ok(found)

@@ -7,10 +7,11 @@
 
 use std::collections::HashSet;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::read::{property, read_by_email};
 use super::{Input, Mode};
-use crate::hubspot::client::{Client, Outcome};
+use crate::hubspot::client::Client;
 use crate::hubspot::errors::{
     property_problems, HubSpotError, PropertyProblem, RejectReason, RuleViolation,
 };
@@ -154,36 +155,17 @@ pub(super) fn existing_emails(
     client: &Client,
     emails: &[&str],
 ) -> Result<Option<HashSet<String>>, HubSpotError> {
-    let body = json!({
-        "idProperty": "email",
-        "properties": ["email", "hs_additional_emails"],
-        "inputs": emails.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
-    });
-    let path = client.paths().contacts_batch("read");
-    let answer = match client.post(&path, &serde_json::to_vec(&body).unwrap_or_default())? {
-        Outcome::Done(answer) => answer.json(),
-        Outcome::Invalid(..) => return Ok(None),
+    let names = ["email", "hs_additional_emails"];
+    let Some(contacts) = read_by_email(client, emails, &names)? else {
+        return Ok(None);
     };
-    let mut found = HashSet::new();
-    for r in answer
-        .get("results")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        for name in ["email", "hs_additional_emails"] {
-            let value = r
-                .pointer(&format!("/properties/{name}"))
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            found.extend(
-                value
-                    .split(';')
-                    .map(|e| e.trim().to_lowercase())
-                    .filter(|e| !e.is_empty()),
-            );
-        }
-    }
+    let found = contacts
+        .iter()
+        .flat_map(|c| names.map(|name| property(c, name)))
+        .flat_map(|value| value.split(';'))
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+        .collect();
     Ok(Some(found))
 }
 
