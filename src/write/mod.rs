@@ -21,12 +21,10 @@ mod rejects_store;
 mod send;
 mod stdin;
 
-use std::collections::{HashSet, VecDeque};
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::mpsc::channel;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -94,10 +92,10 @@ pub fn run(
     catalog: &Catalog,
     input: impl BufRead + Send + 'static,
     out: Arc<Output>,
-    opts: RunOptions,
+    mut opts: RunOptions,
 ) -> Result<Summary, HubSpotError> {
-    // Setup: what HubSpot has, where rejects go, the stage threads.
-    let client = Arc::new(match opts.governor {
+    // Setup: what HubSpot has, where rejects and batches go, the threads.
+    let client = Arc::new(match opts.governor.take() {
         Some(g) => Client::with_governor(config, g),
         None => Client::new(config),
     });
@@ -107,10 +105,44 @@ pub fn run(
     }
     let rejects = rejects::Rejects::for_config(config)
         .map_err(|e| HubSpotError::new(FailureType::Config, format!("{e:#}")))?;
-    let stages = properties.lifecycle_stages().to_vec();
-    let merge = pump::Pump::stage_merge(config.lifecycle_policy, &stages);
     let dry_run = opts.dry_run || config.dry_run;
-    let sink: Arc<dyn Sink> = match opts.sink {
+    let sink = sink(config, &mut opts, &client, &properties, dry_run)?;
+    let (events, inbox) = channel();
+    if opts.cancel_on_signals {
+        cancel::spawn(events.clone()).map_err(|e| HubSpotError::new(FailureType::System, e))?;
+    }
+    let budget = stdin::spawn(input, events.clone());
+    let dispatch = dispatch::Dispatch::start(config.workers, sink, events);
+    let mut pump = pump::Pump::new(pump::Wiring {
+        config,
+        catalog,
+        out: &out,
+        client,
+        properties,
+        rejects,
+        events: inbox,
+        budget,
+        dispatch,
+        progress: opts.progress,
+        dry_run,
+    });
+    // Pump, then finish: a fatal input problem still lets everything read
+    // before it land and its states be emitted; a HubSpot failure stops both.
+    let input_failure = pump.pump().err();
+    pump.drain();
+    finish(pump, input_failure, config, &out)
+}
+
+/// Where batches go: the caller's stand-in, the dry run, or HubSpot under
+/// the lifecycle policy.
+fn sink(
+    config: &Config,
+    opts: &mut RunOptions,
+    client: &Arc<Client>,
+    properties: &Properties,
+    dry_run: bool,
+) -> Result<Arc<dyn Sink>, HubSpotError> {
+    Ok(match opts.sink.take() {
         Some(sink) => sink,
         None if dry_run => Arc::new(dry_run::DryRun::new(
             client.clone(),
@@ -119,48 +151,9 @@ pub fn run(
         None => Arc::new(send::Sender {
             client: client.clone(),
             policy: config.lifecycle_policy,
-            stages,
+            stages: properties.lifecycle_stages().to_vec(),
         }),
-    };
-    let (events, inbox) = channel();
-    if opts.cancel_on_signals {
-        cancel::spawn(events.clone()).map_err(|e| HubSpotError::new(FailureType::System, e))?;
-    }
-    let budget = stdin::spawn(input, events.clone());
-    let dispatch = dispatch::Dispatch::start(config.workers, sink, events);
-    let mut pump = pump::Pump {
-        config,
-        catalog,
-        out: &out,
-        client,
-        properties,
-        events: inbox,
-        budget,
-        dispatch,
-        rejects,
-        rule: pump::FlushRule::default(),
-        progress: opts
-            .progress
-            .map(|t| progress::Progress::new(t, Instant::now())),
-        backlog: VecDeque::new(),
-        batch: batcher::OpenBatch::new(merge),
-        checkpoint: checkpoint::Checkpoint::new(),
-        counts: progress::Counts::default(),
-        created: 0,
-        updated: 0,
-        states: 0,
-        last_input: Instant::now(),
-        dropped_fields: HashSet::new(),
-        create_tried: HashSet::new(),
-        failure: None,
-        cancelled: None,
-        dry_run,
-    };
-    // Pump, then finish: a fatal input problem still lets everything read
-    // before it land and its states be emitted; a HubSpot failure stops both.
-    let input_failure = pump.pump().err();
-    pump.drain();
-    finish(pump, input_failure, config, &out)
+    })
 }
 
 /// The summary, logged; the sync's failure, if any.

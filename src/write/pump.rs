@@ -64,6 +64,23 @@ impl FlushRule {
     }
 }
 
+/// What the pump is handed at the start: the sync's settings, what
+/// HubSpot has, and its ends of the stage threads.
+pub(crate) struct Wiring<'a> {
+    pub config: &'a Config,
+    pub catalog: &'a Catalog,
+    pub out: &'a Output,
+    pub client: Arc<Client>,
+    pub properties: Properties,
+    pub rejects: Rejects,
+    pub events: Receiver<Event>,
+    pub budget: Arc<Budget>,
+    pub dispatch: Dispatch,
+    /// The progress line: `Some(true)` on a terminal.
+    pub progress: Option<bool>,
+    pub dry_run: bool,
+}
+
 /// The sync's state, owned by its loop.
 pub(crate) struct Pump<'a> {
     pub config: &'a Config,
@@ -102,13 +119,40 @@ pub(crate) struct Pump<'a> {
 /// How long a cancelled sync waits for the batches in flight.
 const CANCEL_GRACE: Duration = Duration::from_secs(10);
 
-impl Pump<'_> {
-    /// How batches of one contact merge their stages under `policy`.
-    pub(crate) fn stage_merge(policy: LifecyclePolicy, stages: &[String]) -> StageMerge {
-        match policy {
+impl<'a> Pump<'a> {
+    pub(crate) fn new(w: Wiring<'a>) -> Pump<'a> {
+        let stages = w.properties.lifecycle_stages();
+        let merge = match w.config.lifecycle_policy {
             LifecyclePolicy::NewContactsOnly => StageMerge::First,
             LifecyclePolicy::ForwardOnly => StageMerge::Furthest(stages.to_vec()),
             LifecyclePolicy::Force => StageMerge::Last,
+        };
+        let now = Instant::now();
+        Pump {
+            config: w.config,
+            catalog: w.catalog,
+            out: w.out,
+            client: w.client,
+            properties: w.properties,
+            events: w.events,
+            budget: w.budget,
+            dispatch: w.dispatch,
+            rejects: w.rejects,
+            rule: FlushRule::default(),
+            progress: w.progress.map(|terminal| Progress::new(terminal, now)),
+            backlog: VecDeque::new(),
+            batch: OpenBatch::new(merge),
+            checkpoint: Checkpoint::new(),
+            counts: Counts::default(),
+            created: 0,
+            updated: 0,
+            states: 0,
+            last_input: now,
+            dropped_fields: HashSet::new(),
+            create_tried: HashSet::new(),
+            failure: None,
+            cancelled: None,
+            dry_run: w.dry_run,
         }
     }
 
