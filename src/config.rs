@@ -434,10 +434,20 @@ mod tests {
             w.contains("`lifecycle_stag` (did you mean `lifecycle_stage`?)"),
             "{w}"
         );
-        assert!(w.contains("`colour`") && !w.contains("`colour` (did"), "{w}");
-        assert_eq!(unknown_keys(&json!({"access_token": "t", "workers": 2})), None);
+        assert!(
+            w.contains("`colour`") && !w.contains("`colour` (did"),
+            "{w}"
+        );
+        assert_eq!(
+            unknown_keys(&json!({"access_token": "t", "workers": 2})),
+            None
+        );
         let c = Config::from_value(&json!({"access_token": "t", "Workers": 2})).unwrap();
-        assert!(c.warnings[0].contains("did you mean `workers`"), "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("did you mean `workers`"),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]

@@ -98,12 +98,17 @@ fn run(command: Command, out: &Arc<Output>) -> Result<(), HubSpotError> {
                 Ok(config) => {
                     // A typo'd key does nothing: say so, in the log and the answer.
                     let notes: String = config.warnings.iter().map(|w| format!("; {w}")).collect();
-                    config.warnings.iter().for_each(|w| out.log("WARN", w.clone()));
+                    config
+                        .warnings
+                        .iter()
+                        .for_each(|w| out.log("WARN", w.clone()));
                     match check::check(&config) {
                         Ok(()) => {
                             json!({"status": "SUCCEEDED", "message": format!("the token works and has the scopes a sync needs{notes}")})
                         }
-                        Err(message) => json!({"status": "FAILED", "message": format!("{message}{notes}")}),
+                        Err(message) => {
+                            json!({"status": "FAILED", "message": format!("{message}{notes}")})
+                        }
                     }
                 }
             };

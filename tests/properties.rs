@@ -74,7 +74,7 @@ fn values_that_cannot_be_normalised_reject_the_record_naming_the_property() {
             "renewal_date",
         ),
         (
-            json!({"email": "d@x.io", "renewal_date": 1_700_000_000_123u64}),
+            json!({"email": "d@x.io", "renewal_date": "01/05/2024"}),
             "renewal_date",
         ),
         (
@@ -90,10 +90,13 @@ fn values_that_cannot_be_normalised_reject_the_record_naming_the_property() {
             "hs_lead_status",
         ),
         (
-            json!({"email": "h@x.io", "hs_object_id": "5"}),
-            "hs_object_id",
+            json!({"email": "h@x.io", "annualrevenue": "1,234"}),
+            "annualrevenue",
         ),
-        (json!({"email": "i@x.io", "num_notes": 3}), "num_notes"),
+        (
+            json!({"email": "i@x.io", "firstname": "x".repeat(65_537)}),
+            "firstname",
+        ),
     ];
     let records: Vec<Value> = cases
         .iter()

@@ -8,12 +8,19 @@
 
 mod batcher;
 mod checkpoint;
+mod dates;
+mod deletes;
 mod dispatch;
+mod fields;
 mod formats;
 pub mod mapping;
+mod merged;
+pub mod notices;
+mod numbers;
 mod parse;
 mod progress;
 mod pump;
+mod redact;
 mod rejects;
 mod send;
 mod stdin;
@@ -31,6 +38,7 @@ use crate::hubspot::governor::Governor;
 use crate::hubspot::properties::Properties;
 use crate::hubspot::Client;
 use crate::protocol::{FailureType, Output};
+pub use deletes::Deletions;
 pub use dispatch::Sink;
 pub use mapping::ContactWrite;
 
@@ -50,6 +58,8 @@ pub struct Summary {
     pub created: u64,
     pub updated: u64,
     pub rejected: u64,
+    /// Records deleted in the source (`_ab_cdc_deleted_at`).
+    pub deletions: Deletions,
     pub bad_lines: u64,
     pub states: u64,
     pub requests: u64,
@@ -86,6 +96,9 @@ pub fn run(
         Some(g) => Client::with_governor(config, g),
         None => Client::new(config),
     });
+    for warning in &config.warnings {
+        out.log("WARN", warning.clone());
+    }
     let properties = Properties::fetch(&client)?;
     if let Some(stage) = &config.lifecycle_stage {
         check_stage(&properties, stage)?;
@@ -129,7 +142,8 @@ pub fn run(
         updated: 0,
         states: 0,
         last_input: Instant::now(),
-        dropped_fields: HashSet::new(),
+        notices: notices::Notices::default(),
+        deletions: Deletions::default(),
         create_tried: HashSet::new(),
         failure: None,
     };
@@ -155,6 +169,7 @@ fn finish(
         created: pump.created,
         updated: pump.updated,
         rejected: pump.rejects.rejected(),
+        deletions: pump.deletions,
         bad_lines: pump.rejects.bad_lines(),
         states: pump.states,
         requests: usage.calls,
@@ -177,8 +192,9 @@ fn finish(
 
 /// The end-of-sync summary line.
 pub fn summary_line(s: &Summary) -> String {
+    let deleted = s.deletions.summary();
     format!(
-        "sync summary: {} records read, {} written ({} contacts created, {} updated), {} rejected, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}; peak memory: {}",
+        "sync summary: {} records read, {} written ({} contacts created, {} updated), {} rejected{deleted}, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}; peak memory: {}",
         s.records_read,
         s.records_written,
         s.created,

@@ -33,7 +33,8 @@ pub(crate) struct Sender {
 
 impl Sink for Sender {
     fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
-        self.send(writes)
+        // Archives (records deleted in the source) go their own way.
+        super::deletes::send(&self.client, writes, |upserts| self.send(upserts))
     }
 }
 
@@ -158,7 +159,7 @@ fn input<'a>(w: &'a ContactWrite, stage: Option<&'a str>) -> Input<'a> {
 /// Current (id, lifecyclestage) of existing contacts by email. A refused
 /// read is narrowed by halves; an email HubSpot can't read counts as new
 /// (the upsert then reports its real problem).
-fn read_stages(
+pub(crate) fn read_stages(
     client: &Client,
     emails: &[&str],
 ) -> Result<HashMap<String, (String, String)>, HubSpotError> {
