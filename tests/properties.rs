@@ -142,6 +142,25 @@ fn unknown_properties_are_dropped_and_reported_by_default() {
 }
 
 #[test]
+fn ten_thousand_unknown_fields_make_one_warning_line() {
+    let emu = start(quick());
+    let mut wide = json!({"email": "wide@x.io", "firstname": "W"});
+    for i in 0..10_000 {
+        wide[format!("col_{i}")] = json!("x");
+    }
+    let (run, _) = sync(&emu, json!({}), &[wide.clone(), wide]);
+    assert_eq!(run.code, 0);
+    assert_eq!(prop(&emu, "wide@x.io", "firstname").as_deref(), Some("W"));
+    let logs = run.logs();
+    let warned: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("not HubSpot contact properties"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", warned.len());
+    assert!(warned[0].contains("and 9980 more"), "{}", warned[0]);
+}
+
+#[test]
 fn unknown_properties_reject_the_record_when_asked() {
     let emu = start(quick());
     let (run, s) = sync(
