@@ -101,6 +101,16 @@ fn is_email_field(props: &Properties, name: &str) -> bool {
     email_like(name) || resolve(props, name).is_some_and(|(p, _)| p.name == "email")
 }
 
+/// The text of a field that may hold the email, or why it can't.
+fn usable<'v>(found: Found<'v, '_>) -> Result<&'v str, &'static str> {
+    match found.as_str() {
+        Some(s) if !s.trim().is_empty() => Ok(s),
+        Some(_) => Err("is blank"),
+        None if found.raw().is_blank() => Err("is empty"),
+        None => Err("is not text"),
+    }
+}
+
 /// The record's email as written, and the top-level field it came from.
 /// `mapped` is the `property_mapping` path to `email`, `key` the stream's
 /// primary key (`["email"]` when the stream has none that names one).
@@ -110,32 +120,27 @@ pub(crate) fn find_email<'v>(
     key: &[String],
     props: &Properties,
 ) -> Result<(&'v str, String), RejectReason> {
-    let named = data
-        .iter()
-        .filter(|(name, _)| is_email_field(props, name))
-        .map(|(name, _)| vec![name.to_string()]);
-    let mut paths: Vec<Vec<String>> = Vec::new();
-    for path in mapped
-        .into_iter()
-        .chain([key])
-        .map(<[String]>::to_vec)
-        .chain(named)
-    {
-        if !paths.contains(&path) {
-            paths.push(path);
+    let mut seen = Vec::new();
+    let mut tried: Vec<&[String]> = Vec::with_capacity(2);
+    for path in mapped.into_iter().chain([key]) {
+        if tried.contains(&path) {
+            continue;
+        }
+        tried.push(path);
+        match lookup(data, path).map(usable) {
+            Some(Ok(email)) => return Ok((email, path[0].clone())),
+            Some(Err(why)) => seen.push(format!("`{}` {why}", path.join("."))),
+            None => {}
         }
     }
-    let mut seen = Vec::new();
-    for path in &paths {
-        let Some(found) = lookup(data, path) else {
+    for (name, field) in data.iter() {
+        let tried_already = tried.iter().any(|p| p.len() == 1 && p[0] == name);
+        if tried_already || !is_email_field(props, name) {
             continue;
-        };
-        let shown = path.join(".");
-        match found.as_str() {
-            Some(s) if !s.trim().is_empty() => return Ok((s, path[0].clone())),
-            Some(_) => seen.push(format!("`{shown}` is blank")),
-            None if found.raw().is_blank() => seen.push(format!("`{shown}` is empty")),
-            None => seen.push(format!("`{shown}` is not text")),
+        }
+        match usable(Found::Field(field)) {
+            Ok(email) => return Ok((email, name.to_string())),
+            Err(why) => seen.push(format!("`{name}` {why}")),
         }
     }
     let mut looked = Vec::new();
