@@ -97,6 +97,15 @@ pub struct S3Storage {
     pub secret_access_key: Secret,
 }
 
+/// What a record deleted in the source (`_ab_cdc_deleted_at` set) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletes {
+    /// Nothing in HubSpot; counted and summarised.
+    Skip,
+    /// The HubSpot contact with its email is archived (restorable for 90 days).
+    Archive,
+}
+
 /// The validated, typed configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -109,6 +118,9 @@ pub struct Config {
     pub lifecycle_policy: LifecyclePolicy,
     pub unknown_properties: UnknownProperties,
     pub null_values: NullPolicy,
+    pub deletes: Deletes,
+    /// The zone of datetimes written without one (UTC unless `timezone`).
+    pub timezone: jiff::tz::TimeZone,
     /// Record field path (split on '.') → HubSpot property name.
     pub property_mapping: Vec<(Vec<String>, String)>,
     pub rejected_records_path: Option<PathBuf>,
@@ -125,6 +137,8 @@ pub struct Config {
     pub retry_initial_delay: Duration,
     pub daily_quota_reserve: u64,
     pub strict_input: bool,
+    /// What the config holds that does nothing (unknown keys), for a WARN.
+    pub warnings: Vec<String>,
 }
 
 impl Config {
@@ -162,6 +176,11 @@ impl Config {
             Some("clear") => NullPolicy::Clear,
             _ => NullPolicy::Ignore,
         };
+        let deletes = match str_field(obj, "deletes") {
+            Some("archive") => Deletes::Archive,
+            _ => Deletes::Skip,
+        };
+        let timezone = timezone(obj)?;
         let mut property_mapping = Vec::new();
         if let Some(Value::Object(map)) = obj.get("property_mapping") {
             for (field, target) in map {
@@ -182,6 +201,8 @@ impl Config {
             lifecycle_policy,
             unknown_properties,
             null_values,
+            deletes,
+            timezone,
             property_mapping,
             rejected_records_path: str_field(obj, "rejected_records_path")
                 .map(PathBuf::from)
@@ -201,6 +222,7 @@ impl Config {
             )),
             daily_quota_reserve: int_field(obj, "daily_quota_reserve", 1000),
             strict_input: bool_field(obj, "strict_input", false),
+            warnings: unknown_keys(raw).into_iter().collect(),
         })
     }
 
@@ -245,6 +267,51 @@ fn validate(raw: &Value) -> Result<()> {
         bail!("config is invalid: {}", problems.join("; "));
     }
     Ok(())
+}
+
+/// A WARN for config keys spec.json doesn't know (a typo silently does
+/// nothing otherwise), naming the closest known key when one is near.
+pub fn unknown_keys(raw: &Value) -> Option<String> {
+    let spec = spec();
+    let known = spec["connectionSpecification"]["properties"].as_object()?;
+    let unknown: Vec<String> = raw
+        .as_object()?
+        .keys()
+        .filter(|k| !known.contains_key(*k))
+        .map(|k| match closest(k, known.keys()) {
+            Some(near) => format!("`{k}` (did you mean `{near}`?)"),
+            None => format!("`{k}`"),
+        })
+        .collect();
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "config: unknown key(s) {}: ignored (see the configuration reference for the settings there are)",
+            unknown.join(", ")
+        )
+    })
+}
+
+/// The known key nearest to `key` by edit distance, if near enough to be
+/// a typo of it (at most a third of its letters differ).
+fn closest<'k>(key: &str, known: impl Iterator<Item = &'k String>) -> Option<&'k str> {
+    let key = key.to_lowercase();
+    known
+        .map(|k| (strsim::levenshtein(&key, k), k.as_str()))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// The configured IANA time zone (UTC when none is set).
+fn timezone(obj: &Map<String, Value>) -> Result<jiff::tz::TimeZone> {
+    match str_field(obj, "timezone").map(str::trim) {
+        None | Some("") => Ok(jiff::tz::TimeZone::UTC),
+        Some(name) => jiff::tz::TimeZone::get(name).map_err(|_| {
+            anyhow::anyhow!(
+                "config is invalid: /timezone: `{name}` is not an IANA time zone name (e.g. `UTC`, `Europe/Paris`, `America/New_York`)"
+            )
+        }),
+    }
 }
 
 fn auth_from(obj: &Map<String, Value>) -> Result<Auth> {
@@ -583,6 +650,30 @@ mod tests {
     }
 
     #[test]
+    fn unknown_keys_are_named_with_the_closest_known_key() {
+        let w = unknown_keys(&json!({"access_token": "t", "lifecycle_stag": "lead", "colour": 1}))
+            .unwrap();
+        assert!(
+            w.contains("`lifecycle_stag` (did you mean `lifecycle_stage`?)"),
+            "{w}"
+        );
+        assert!(
+            w.contains("`colour`") && !w.contains("`colour` (did"),
+            "{w}"
+        );
+        assert_eq!(
+            unknown_keys(&json!({"access_token": "t", "workers": 2})),
+            None
+        );
+        let c = Config::from_value(&json!({"access_token": "t", "Workers": 2})).unwrap();
+        assert!(
+            c.warnings[0].contains("did you mean `workers`"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    #[test]
     fn rejects_storage_is_checked_without_echoing_its_secrets() {
         let s3 = |extra: Value| {
             let mut storage = json!({"storage_type": "S3", "s3_bucket_name": "rejects",
@@ -607,6 +698,23 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("not both"), "{err}");
+    }
+
+    #[test]
+    fn deletes_and_timezone_are_typed_and_an_unknown_zone_is_refused() {
+        let c = Config::from_value(&json!({"access_token": "t"})).unwrap();
+        assert_eq!(c.deletes, Deletes::Skip);
+        assert_eq!(c.timezone.iana_name(), Some("UTC"));
+        let c = Config::from_value(
+            &json!({"access_token": "t", "deletes": "archive", "timezone": "Europe/Paris"}),
+        )
+        .unwrap();
+        assert_eq!(c.deletes, Deletes::Archive);
+        assert_eq!(c.timezone.iana_name(), Some("Europe/Paris"));
+        let err = Config::from_value(&json!({"access_token": "t", "timezone": "Mars/Base"}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/timezone"), "{err}");
     }
 
     #[test]

@@ -102,12 +102,22 @@ fn run(command: Command, out: &Arc<Output>) -> Result<(), HubSpotError> {
         Command::Check { config } => {
             let status = match Config::load(&config) {
                 Err(e) => json!({"status": "FAILED", "message": format!("{e:#}")}),
-                Ok(config) => match check::run(&config, out) {
-                    Ok(()) => {
-                        json!({"status": "SUCCEEDED", "message": "the token works and has the scopes a sync needs"})
+                Ok(config) => {
+                    // A typo'd key does nothing: say so, in the log and the answer.
+                    let notes: String = config.warnings.iter().map(|w| format!("; {w}")).collect();
+                    config
+                        .warnings
+                        .iter()
+                        .for_each(|w| out.log("WARN", w.clone()));
+                    match check::run(&config, out) {
+                        Ok(()) => {
+                            json!({"status": "SUCCEEDED", "message": format!("the token works and has the scopes a sync needs{notes}")})
+                        }
+                        Err(message) => {
+                            json!({"status": "FAILED", "message": format!("{message}{notes}")})
+                        }
                     }
-                    Err(message) => json!({"status": "FAILED", "message": message}),
-                },
+                }
             };
             out.emit(&json!({"type": "CONNECTION_STATUS", "connectionStatus": status}));
         }

@@ -74,7 +74,7 @@ fn values_that_cannot_be_normalised_reject_the_record_naming_the_property() {
             "renewal_date",
         ),
         (
-            json!({"email": "d@x.io", "renewal_date": 1_700_000_000_123u64}),
+            json!({"email": "d@x.io", "renewal_date": "01/05/2024"}),
             "renewal_date",
         ),
         (
@@ -90,10 +90,13 @@ fn values_that_cannot_be_normalised_reject_the_record_naming_the_property() {
             "hs_lead_status",
         ),
         (
-            json!({"email": "h@x.io", "hs_object_id": "5"}),
-            "hs_object_id",
+            json!({"email": "h@x.io", "annualrevenue": "1,234"}),
+            "annualrevenue",
         ),
-        (json!({"email": "i@x.io", "num_notes": 3}), "num_notes"),
+        (
+            json!({"email": "i@x.io", "firstname": "x".repeat(65_537)}),
+            "firstname",
+        ),
     ];
     let records: Vec<Value> = cases
         .iter()
@@ -136,6 +139,25 @@ fn unknown_properties_are_dropped_and_reported_by_default() {
         "reported once: {}",
         run.logs()
     );
+}
+
+#[test]
+fn ten_thousand_unknown_fields_make_one_warning_line() {
+    let emu = start(quick());
+    let mut wide = json!({"email": "wide@x.io", "firstname": "W"});
+    for i in 0..10_000 {
+        wide[format!("col_{i}")] = json!("x");
+    }
+    let (run, _) = sync(&emu, json!({}), &[wide.clone(), wide]);
+    assert_eq!(run.code, 0);
+    assert_eq!(prop(&emu, "wide@x.io", "firstname").as_deref(), Some("W"));
+    let logs = run.logs();
+    let warned: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("not HubSpot contact properties"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", warned.len());
+    assert!(warned[0].contains("and 9980 more"), "{}", warned[0]);
 }
 
 #[test]

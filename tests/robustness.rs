@@ -8,7 +8,7 @@ use common::*;
 use destination_hubspot::config::Config;
 use destination_hubspot::hubspot::properties::Properties;
 use destination_hubspot::protocol::Fields;
-use destination_hubspot::write::mapping::Mapper;
+use destination_hubspot::write::mapping::{Mapper, Outcome};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -82,7 +82,7 @@ fn mapping_survives_any_record_and_keeps_its_invariants() {
                     |fields| {
                         let data: Map<String, Value> = fields.into_iter().collect();
                         let mapped = mapper.map(&Fields::from_map(&data));
-                        if let Ok(w) = &mapped.result {
+                        if let Outcome::Write(w) = &mapped.outcome {
                             prop_assert_eq!(w.email().trim(), w.email());
                             prop_assert_eq!(w.email().to_lowercase(), w.email());
                             prop_assert!(w

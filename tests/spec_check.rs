@@ -56,6 +56,24 @@ fn check_succeeds_with_a_good_token() {
 }
 
 #[test]
+fn check_warns_about_an_unknown_config_key_naming_the_closest_one() {
+    let emu = start(quick());
+    let s = Scratch::new("check-typo");
+    let run = check(&s, &config(&emu, json!({"lifecycle_stag": "lead"})));
+    assert_eq!(run.connection_status()["status"], "SUCCEEDED");
+    let message = run.connection_status()["message"].as_str().unwrap();
+    assert!(
+        message.contains("`lifecycle_stag` (did you mean `lifecycle_stage`?)"),
+        "{message}"
+    );
+    assert!(
+        run.logs().contains("unknown key(s) `lifecycle_stag`"),
+        "{}",
+        run.logs()
+    );
+}
+
+#[test]
 fn check_fails_with_an_unknown_token_and_says_so_without_echoing_it() {
     let emu = start(quick());
     let s = Scratch::new("check-badtoken");

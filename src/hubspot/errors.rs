@@ -79,8 +79,9 @@ impl std::error::Error for HubSpotError {}
 /// Why a record was not written.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RejectReason {
-    /// The record has no email field, or it is empty or not a string.
-    NoEmail,
+    /// The record has no email field, or it is empty or not a string; the
+    /// text names the fields that were looked for.
+    NoEmail(String),
     /// The email is not a valid address (locally or per HubSpot).
     InvalidEmail,
     /// A field is no HubSpot property.
@@ -91,6 +92,8 @@ pub enum RejectReason {
     InvalidOption(String),
     /// A value doesn't fit the property's type (number, bool, date…).
     InvalidValue(String),
+    /// A value is longer than HubSpot takes for the property's type.
+    ValueTooLong(String),
     /// The lifecycle stage could not be applied.
     LifecycleRule(String),
     /// A unique property value already belongs to another contact (409).
@@ -110,12 +113,13 @@ impl RejectReason {
     /// A short stable code, for summaries and the rejected-records file.
     pub fn code(&self) -> &'static str {
         match self {
-            RejectReason::NoEmail => "no_email",
+            RejectReason::NoEmail(_) => "no_email",
             RejectReason::InvalidEmail => "invalid_email",
             RejectReason::UnknownProperty(_) => "unknown_property",
             RejectReason::ReadOnlyProperty(_) => "read_only_property",
             RejectReason::InvalidOption(_) => "invalid_option",
             RejectReason::InvalidValue(_) => "invalid_value",
+            RejectReason::ValueTooLong(_) => "value_too_long",
             RejectReason::LifecycleRule(_) => "lifecycle_rule",
             RejectReason::Conflict(_) => "conflict",
             RejectReason::MissingRequiredProperty { .. } => "missing_required_property",
@@ -123,17 +127,63 @@ impl RejectReason {
             RejectReason::HubSpotValidation(_) => "hubspot_validation",
         }
     }
+
+    /// The same reason with its detail text passed through `f` (which
+    /// masks record values in it); property names are kept.
+    pub fn map_detail(&self, f: impl Fn(&str) -> String) -> RejectReason {
+        use RejectReason as R;
+        match self {
+            R::NoEmail(d) => R::NoEmail(f(d)),
+            R::InvalidEmail => R::InvalidEmail,
+            R::UnknownProperty(p) => R::UnknownProperty(p.clone()),
+            R::ReadOnlyProperty(p) => R::ReadOnlyProperty(p.clone()),
+            R::InvalidOption(d) => R::InvalidOption(keep_property(d, f)),
+            R::InvalidValue(d) => R::InvalidValue(keep_property(d, f)),
+            R::ValueTooLong(d) => R::ValueTooLong(keep_property(d, f)),
+            R::LifecycleRule(d) => R::LifecycleRule(f(d)),
+            R::Conflict(d) => R::Conflict(f(d)),
+            R::MissingRequiredProperty { property, why } => R::MissingRequiredProperty {
+                property: property.clone(),
+                why: why.clone(),
+            },
+            R::ValidationRule { property, message } => R::ValidationRule {
+                property: property.clone(),
+                message: f(message),
+            },
+            R::HubSpotValidation(d) => R::HubSpotValidation(f(d)),
+        }
+    }
+
+    /// The property a rejection is about, when it is about one: the name
+    /// of an unknown or read-only property, or the `name: …` that opens the
+    /// detail of a value problem (the form every such reason is built in).
+    pub fn property(&self) -> Option<&str> {
+        match self {
+            RejectReason::UnknownProperty(p)
+            | RejectReason::ReadOnlyProperty(p)
+            | RejectReason::MissingRequiredProperty { property: p, .. }
+            | RejectReason::ValidationRule { property: p, .. } => Some(p),
+            RejectReason::InvalidOption(d)
+            | RejectReason::InvalidValue(d)
+            | RejectReason::ValueTooLong(d) => d
+                .split_once(": ")
+                .map(|(name, _)| name)
+                .filter(|name| !name.is_empty() && !name.contains(char::is_whitespace)),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RejectReason::NoEmail => f.write_str("no usable email"),
+            RejectReason::NoEmail(d) => write!(f, "no usable email: {d}"),
             RejectReason::InvalidEmail => f.write_str("invalid email address"),
             RejectReason::UnknownProperty(p) => write!(f, "unknown property `{p}`"),
             RejectReason::ReadOnlyProperty(p) => write!(f, "read-only property `{p}`"),
             RejectReason::InvalidOption(d) => write!(f, "invalid option: {d}"),
             RejectReason::InvalidValue(d) => write!(f, "invalid value: {d}"),
+            RejectReason::ValueTooLong(d) => write!(f, "value too long: {d}"),
             RejectReason::LifecycleRule(d) => write!(f, "lifecycle stage: {d}"),
             RejectReason::Conflict(m) => write!(f, "conflict with another contact: {m}"),
             RejectReason::MissingRequiredProperty { property, why } => write!(
@@ -146,6 +196,14 @@ impl fmt::Display for RejectReason {
             ),
             RejectReason::HubSpotValidation(m) => write!(f, "HubSpot validation error: {m}"),
         }
+    }
+}
+
+/// `name: detail` with only the detail passed through `f`.
+fn keep_property(text: &str, f: impl Fn(&str) -> String) -> String {
+    match text.split_once(": ") {
+        Some((name, detail)) => format!("{name}: {}", f(detail)),
+        None => f(text),
     }
 }
 
@@ -577,6 +635,39 @@ mod tests {
             r#"{"status":"error","message":"Authentication credentials not found.","category":"INVALID_AUTHENTICATION"}"#,
         )));
         assert!(matches!(a, Action::Unauthorized(m) if m.contains("credentials not found")));
+    }
+
+    #[test]
+    fn a_reason_names_its_property() {
+        let cases = [
+            (
+                RejectReason::InvalidValue("vip: `x` is not a boolean".into()),
+                Some("vip"),
+            ),
+            (
+                RejectReason::InvalidOption("tags: x was not one".into()),
+                Some("tags"),
+            ),
+            (
+                RejectReason::ValueTooLong("notes: 70000 characters".into()),
+                Some("notes"),
+            ),
+            (
+                RejectReason::ReadOnlyProperty("createdate".into()),
+                Some("createdate"),
+            ),
+            (RejectReason::InvalidValue("no property here".into()), None),
+            (RejectReason::InvalidEmail, None),
+            (
+                RejectReason::HubSpotValidation("VALIDATION_ERROR: x".into()),
+                None,
+            ),
+        ];
+        for (reason, property) in cases {
+            assert_eq!(reason.property(), property, "{reason}");
+        }
+        let masked = RejectReason::InvalidValue("vip: secret".into()).map_detail(|_| "***".into());
+        assert_eq!(masked, RejectReason::InvalidValue("vip: ***".into()));
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Property {
     pub name: String,
+    /// The name HubSpot shows (and its import matches columns by).
+    pub label: String,
     pub kind: Kind,
     /// An enumeration that takes several values (`;`-joined).
     pub multi: bool,
@@ -42,6 +44,10 @@ pub struct Properties {
     /// Every field of every record is looked up here: a fast hash (the
     /// names are HubSpot's, not attacker-chosen).
     by_name: FxHashMap<String, Property>,
+    /// Lower-cased name → name, for fields named in another case.
+    by_lower_name: FxHashMap<String, String>,
+    /// Lower-cased label → name; `None` when two properties share it.
+    by_lower_label: FxHashMap<String, Option<String>>,
 }
 
 impl Properties {
@@ -59,7 +65,7 @@ impl Properties {
 
     /// Builds the definitions from a `GET …/properties/…/contacts` body.
     pub fn from_json(body: &Value) -> Properties {
-        let mut by_name = FxHashMap::default();
+        let mut props = Properties::default();
         for p in body
             .get("results")
             .and_then(Value::as_array)
@@ -67,10 +73,10 @@ impl Properties {
             .flatten()
         {
             if let Some(prop) = parse_property(p) {
-                by_name.insert(prop.name.clone(), prop);
+                props.insert(prop);
             }
         }
-        Properties { by_name }
+        props
     }
 
     /// The definition of `name`, if the account has it.
@@ -80,7 +86,31 @@ impl Properties {
 
     /// Adds a definition (after creating a custom property).
     pub fn insert(&mut self, prop: Property) {
+        self.by_lower_name
+            .insert(prop.name.to_lowercase(), prop.name.clone());
+        let label = prop.label.trim().to_lowercase();
+        if !label.is_empty() {
+            let slot = self
+                .by_lower_label
+                .entry(label)
+                .or_insert_with(|| Some(prop.name.clone()));
+            if slot.as_deref() != Some(prop.name.as_str()) {
+                *slot = None;
+            }
+        }
         self.by_name.insert(prop.name.clone(), prop);
+    }
+
+    /// The property named `name` in any case.
+    pub fn get_any_case(&self, name: &str) -> Option<&Property> {
+        self.get(self.by_lower_name.get(&name.to_lowercase())?)
+    }
+
+    /// The one property labelled `label` in any case (none when two share
+    /// the label: a column can't be matched to either by it).
+    pub fn get_by_label(&self, label: &str) -> Option<&Property> {
+        let name = self.by_lower_label.get(&label.trim().to_lowercase())?;
+        self.get(name.as_deref()?)
     }
 
     /// Lifecycle stage ids in stage order.
@@ -138,6 +168,7 @@ pub(crate) fn create_text_property(client: &Client, name: &str) -> Result<Proper
 fn text(name: &str) -> Property {
     Property {
         name: name.to_string(),
+        label: name.to_string(),
         kind: Kind::String,
         multi: false,
         options: Vec::new(),
@@ -184,8 +215,14 @@ fn parse_property(p: &Value) -> Option<Property> {
         .and_then(Value::as_bool)
         == Some(true)
         || p.get("calculated").and_then(Value::as_bool) == Some(true);
+    let label = p
+        .get("label")
+        .and_then(Value::as_str)
+        .unwrap_or(&name)
+        .to_string();
     Some(Property {
         name,
+        label,
         kind,
         multi: kind == Kind::Enumeration && field_type == "checkbox",
         labels: options.iter().map(|o| o.2.clone()).collect(),
@@ -218,5 +255,18 @@ mod tests {
         assert_eq!(p.lifecycle_stages(), ["subscriber", "lead", "1234"]);
         assert_eq!(p.stage_rank("1234"), Some(2));
         assert_eq!(p.writable().len(), 3);
+    }
+
+    #[test]
+    fn properties_are_found_by_name_in_any_case_and_by_a_unique_label() {
+        let p = Properties::from_json(&json!({"results": [
+            {"name": "firstname", "label": "First Name", "type": "string"},
+            {"name": "phone", "label": "Phone", "type": "string"},
+            {"name": "phone_2", "label": "phone ", "type": "string"}
+        ]}));
+        assert_eq!(p.get_any_case("FirstName").unwrap().name, "firstname");
+        assert_eq!(p.get_by_label("first name").unwrap().name, "firstname");
+        assert!(p.get_by_label("Phone").is_none(), "two properties share it");
+        assert!(p.get_any_case("first name").is_none());
     }
 }

@@ -280,7 +280,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
                 Value::deserialize(SeqAccessDeserializer::new(s)).map(Field::Other)
             }
             fn visit_map<M: MapAccess<'de>>(self, m: M) -> Result<Field<'a>, M::Error> {
-                Value::deserialize(MapAccessDeserializer::new(m)).map(Field::Other)
+                // serde_json's `arbitrary_precision` hands a number over as
+                // a one-entry map holding its text: it stays a number, its
+                // digits exactly as written.
+                Ok(match Value::deserialize(MapAccessDeserializer::new(m))? {
+                    Value::Number(n) => Field::Number(n),
+                    other => Field::Other(other),
+                })
             }
         }
         d.deserialize_any(Any(std::marker::PhantomData))
@@ -341,6 +347,22 @@ mod tests {
             assert_eq!(fields.get("k2"), Some(&Field::Number(2.into())));
             assert_eq!(fields.get("k"), None);
         }
+    }
+
+    #[test]
+    fn numbers_keep_their_digits_as_written() {
+        let line = r#"{"type":"RECORD","record":{"stream":"c","data":{"a":12345678901234.567,"b":123456789012345678901234,"c":1.50,"d":-0,"e":[1.0]}}}"#;
+        let e: Envelope = serde_json::from_str(line).unwrap();
+        let data = e.record.unwrap().data;
+        let text = |k: &str| match data.get(k) {
+            Some(Field::Number(n)) => n.to_string(),
+            other => panic!("{k}: {other:?}"),
+        };
+        assert_eq!(text("a"), "12345678901234.567");
+        assert_eq!(text("b"), "123456789012345678901234");
+        assert_eq!(text("c"), "1.50");
+        assert_eq!(text("d"), "-0");
+        assert_eq!(data.get("e"), Some(&Field::Other(json!([1.0]))));
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub(crate) struct Entry {
     pub write: ContactWrite,
     /// Every record merged into it, in input order.
     pub origins: Vec<Origin>,
+    /// Each merged record's own write, parallel to `origins` (empty while
+    /// the entry holds one record): HubSpot refusing one record's value
+    /// must not cost the others theirs.
+    pub parts: Vec<ContactWrite>,
 }
 
 /// A batch taken out of the open batch, ready to send.
@@ -85,15 +89,31 @@ impl OpenBatch {
         self.entries.is_empty() || self.bytes + bytes <= MAX_BYTES
     }
 
-    /// Adds a record of `bytes`, merging it into an entry for the same email.
+    /// Whether `write` can't merge into the entry for its email: an archive
+    /// and a write of one contact are separate calls, in input order.
+    pub(crate) fn clashes(&self, write: &ContactWrite) -> bool {
+        self.index
+            .get(write.email())
+            .is_some_and(|&i| self.entries[i].write.archive != write.archive)
+    }
+
+    /// How this batch merges stages.
+    pub(crate) fn merge(&self) -> &StageMerge {
+        &self.merge
+    }
+
+    /// Adds a record of `bytes`, merging it into an entry for the same email
+    /// (check [`OpenBatch::clashes`] first).
     pub(crate) fn push(&mut self, write: ContactWrite, origin: Origin, bytes: usize) {
         self.records += 1;
         self.bytes += bytes;
         if let Some(&i) = self.index.get(write.email()) {
             let entry = &mut self.entries[i];
-            let stage = merge_stage(&self.merge, entry.write.stage.take(), write.stage);
-            entry.write.properties.extend(write.properties);
-            entry.write.stage = stage;
+            if entry.parts.is_empty() {
+                entry.parts.push(entry.write.clone());
+            }
+            entry.parts.push(write.clone());
+            fold(&self.merge, &mut entry.write, write);
             entry.origins.push(origin);
             return;
         }
@@ -104,6 +124,7 @@ impl OpenBatch {
         self.entries.push(Entry {
             write,
             origins: vec![origin],
+            parts: Vec::new(),
         });
     }
 
@@ -130,6 +151,13 @@ impl OpenBatch {
             bytes: std::mem::take(&mut self.bytes),
         }
     }
+}
+
+/// Applies `later` on top of `into`, as writing both in order would.
+pub(crate) fn fold(merge: &StageMerge, into: &mut ContactWrite, later: ContactWrite) {
+    let stage = merge_stage(merge, into.stage.take(), later.stage);
+    into.properties.extend(later.properties);
+    into.stage = stage;
 }
 
 fn merge_stage(
@@ -203,6 +231,27 @@ mod tests {
             vec![1, 3]
         );
         assert!(b.is_empty() && b.opened().is_none());
+    }
+
+    #[test]
+    fn a_merged_entry_keeps_each_records_own_write() {
+        let mut b = OpenBatch::new(StageMerge::Last);
+        b.push(write("a@x.io", &[("city", "Oslo")], None), origin(1), 10);
+        assert!(b.take().entries[0].parts.is_empty(), "one record: no parts");
+        let first = write("a@x.io", &[("city", "Oslo")], None);
+        let second = write("a@x.io", &[("firstname", "Ann")], Some("lead"));
+        b.push(first.clone(), origin(1), 10);
+        b.push(second.clone(), origin(2), 10);
+        assert_eq!(b.take().entries[0].parts, vec![first, second]);
+    }
+
+    #[test]
+    fn an_archive_and_a_write_of_one_contact_do_not_merge() {
+        let mut b = OpenBatch::new(StageMerge::Last);
+        b.push(write("a@x.io", &[("city", "Oslo")], None), origin(1), 10);
+        assert!(b.clashes(&ContactWrite::archive_of("a@x.io")));
+        assert!(!b.clashes(&ContactWrite::archive_of("b@x.io")));
+        assert!(!b.clashes(&write("a@x.io", &[], None)));
     }
 
     #[test]

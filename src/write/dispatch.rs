@@ -161,6 +161,7 @@ mod tests {
                         line: 1,
                         data: None,
                     }],
+                    parts: Vec::new(),
                 })
                 .collect(),
             bytes,

@@ -9,13 +9,20 @@
 mod batcher;
 mod cancel;
 mod checkpoint;
+mod dates;
+mod deletes;
 mod dispatch;
 mod dry_run;
+mod fields;
 mod formats;
 pub mod mapping;
+mod merged;
+pub mod notices;
+mod numbers;
 mod parse;
 mod progress;
 mod pump;
+mod redact;
 mod rejects;
 mod rejects_store;
 mod send;
@@ -33,6 +40,7 @@ use crate::hubspot::governor::Governor;
 use crate::hubspot::properties::Properties;
 use crate::hubspot::Client;
 use crate::protocol::{FailureType, Output};
+pub use deletes::Deletions;
 pub use dispatch::Sink;
 pub use mapping::ContactWrite;
 
@@ -54,6 +62,8 @@ pub struct Summary {
     pub created: u64,
     pub updated: u64,
     pub rejected: u64,
+    /// Records deleted in the source (`_ab_cdc_deleted_at`).
+    pub deletions: Deletions,
     pub bad_lines: u64,
     pub states: u64,
     pub requests: u64,
@@ -99,6 +109,9 @@ pub fn run(
         Some(g) => Client::with_governor(config, g),
         None => Client::new(config),
     });
+    for warning in &config.warnings {
+        out.log("WARN", warning.clone());
+    }
     let properties = Properties::fetch(&client)?;
     if let Some(stage) = &config.lifecycle_stage {
         check_stage(&properties, stage)?;
@@ -171,6 +184,7 @@ fn finish(
         created: pump.created,
         updated: pump.updated,
         rejected: pump.rejects.rejected(),
+        deletions: pump.deletions,
         bad_lines: pump.rejects.bad_lines(),
         states: pump.states,
         requests: usage.calls,
@@ -202,8 +216,9 @@ fn finish(
 
 /// The end-of-sync summary line.
 pub fn summary_line(s: &Summary) -> String {
+    let deleted = s.deletions.summary();
     format!(
-        "sync summary: {} records read, {} written ({} contacts created, {} updated), {} rejected, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}; peak memory: {}",
+        "sync summary: {} records read, {} written ({} contacts created, {} updated), {} rejected{deleted}, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}; peak memory: {}",
         s.records_read,
         s.records_written,
         s.created,

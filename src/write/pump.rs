@@ -9,15 +9,17 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::batcher::{OpenBatch, Origin, StageMerge};
+use super::batcher::{Batch, OpenBatch, Origin, StageMerge};
 use super::checkpoint::Checkpoint;
 use super::dispatch::{Dispatch, Sent};
-use super::mapping::{self, ContactWrite, Mapped, Mapper};
+use super::mapping::{self, ContactWrite, Mapped, Mapper, Outcome};
+use super::notices::Notices;
 use super::parse::{parse, Line};
 use super::progress::{Counts, Progress};
 use super::rejects::Rejects;
 use super::stdin::{Budget, Input, Line as StdinLine};
 use super::Event;
+use super::{merged, redact};
 use crate::catalog::Catalog;
 use crate::config::{Config, LifecyclePolicy, UnknownProperties};
 use crate::hubspot::batch::Written;
@@ -104,8 +106,10 @@ pub(crate) struct Pump<'a> {
     /// States emitted.
     pub states: u64,
     pub last_input: Instant,
-    /// Fields already warned about as dropped.
-    pub dropped_fields: HashSet<String>,
+    /// Fields already warned about (dropped, left out, dates cut).
+    pub notices: Notices,
+    /// Records deleted in the source: skipped, or archived.
+    pub deletions: super::Deletions,
     /// Properties `unknown_properties = create` already tried to create.
     pub create_tried: HashSet<String>,
     /// A HubSpot failure: nothing more is sent and no state emitted.
@@ -148,7 +152,8 @@ impl<'a> Pump<'a> {
             updated: 0,
             states: 0,
             last_input: now,
-            dropped_fields: HashSet::new(),
+            notices: Notices::default(),
+            deletions: super::Deletions::default(),
             create_tried: HashSet::new(),
             failure: None,
             cancelled: None,
@@ -296,13 +301,13 @@ impl<'a> Pump<'a> {
             return self.bad_line(line, &problem, "");
         };
         let mapped = self.map(data, &s.email_field)?;
-        self.warn_dropped(mapped.dropped);
+        self.notices.report(mapped.notes, self.out);
         let window = self.checkpoint.record();
         let kept = self.rejects.wants_data().then(|| data.to_map());
-        match mapped.result {
-            Ok(write) => {
+        match mapped.outcome {
+            Outcome::Write(write) => {
                 let bytes = write_size(&write) + kept.as_ref().map_or(0, |_| size);
-                if !self.batch.fits(bytes) {
+                if !self.batch.fits(bytes) || self.batch.clashes(&write) {
                     self.send_open();
                 }
                 let origin = Origin {
@@ -315,9 +320,14 @@ impl<'a> Pump<'a> {
                     self.send_open();
                 }
             }
-            Err(reason) => {
+            Outcome::DeleteSkipped => {
+                self.deletions.skipped += 1;
+                self.checkpoint.settle(window, 1, 0);
+                self.emit_earned();
+            }
+            Outcome::Rejected(reason) => {
                 let email = match reason {
-                    RejectReason::NoEmail => None,
+                    RejectReason::NoEmail(_) => None,
                     _ => mapping::string_at(data, &s.email_field),
                 };
                 let out = self.out;
@@ -336,13 +346,12 @@ impl<'a> Pump<'a> {
     /// record is mapped with them.
     fn map(&mut self, data: &Fields, email_field: &[String]) -> Result<Mapped, HubSpotError> {
         let mapped = Mapper::new(self.config, &self.properties, email_field).map(data);
-        if self.config.unknown_properties != UnknownProperties::Create || mapped.dropped.is_empty()
-        {
+        if self.config.unknown_properties != UnknownProperties::Create {
             return Ok(mapped);
         }
         let mut created = false;
-        for name in &mapped.dropped {
-            if self.create_tried.insert(name.clone()) && valid_property_name(name) {
+        for name in mapped.unknown() {
+            if self.create_tried.insert(name.to_string()) && valid_property_name(name) {
                 let prop = properties::create_text_property(&self.client, name)?;
                 self.out.log(
                     "INFO",
@@ -357,15 +366,6 @@ impl<'a> Pump<'a> {
         } else {
             mapped
         })
-    }
-
-    fn warn_dropped(&mut self, dropped: Vec<String>) {
-        for name in dropped {
-            if !self.dropped_fields.contains(&name) {
-                self.out.log("WARN", format!("record field `{name}` is not a HubSpot contact property: dropped from every record (set `unknown_properties` to reject or create, or map it with `property_mapping`)"));
-                self.dropped_fields.insert(name);
-            }
-        }
     }
 
     /// A line that is not a usable record: reported, or fatal under `strict_input`.
@@ -414,9 +414,13 @@ impl<'a> Pump<'a> {
             }
         };
         let out = self.out;
-        for (entry, written) in sent.batch.entries.iter().zip(results) {
+        let mut retry = Vec::new();
+        for (entry, written) in sent.batch.entries.into_iter().zip(results) {
             let n = entry.origins.len() as u64;
             match written {
+                Written::Ok { id, .. } if entry.write.archive => {
+                    self.deletions.archived(n, id.is_some());
+                }
                 Written::Ok { created, .. } => {
                     *if created {
                         &mut self.created
@@ -424,20 +428,40 @@ impl<'a> Pump<'a> {
                         &mut self.updated
                     } += 1;
                     self.counts.written += n;
-                    for o in &entry.origins {
-                        self.checkpoint.settle(o.window, 1, 0);
-                    }
                 }
                 Written::Rejected(reason) => {
-                    self.counts.rejected += n;
-                    for o in &entry.origins {
-                        let email = Some(entry.write.email());
+                    // HubSpot's text may quote the values it refused.
+                    let reason = if self.config.log_record_data {
+                        reason
+                    } else {
+                        redact::scrub(&reason, &entry.write)
+                    };
+                    let email = entry.write.email().to_string();
+                    // Only the record whose value was refused is rejected;
+                    // the others of a merged entry are sent again.
+                    let separated = merged::separate(entry, &reason, self.batch.merge());
+                    for o in &separated.rejected {
                         self.rejects
-                            .record(o.line, email, o.data.as_ref(), &reason, out);
+                            .record(o.line, Some(&email), o.data.as_ref(), &reason, out);
                         self.checkpoint.settle(o.window, 0, 1);
                     }
+                    self.counts.rejected += separated.rejected.len() as u64;
+                    retry.extend(separated.retry);
+                    continue;
                 }
             }
+            for o in &entry.origins {
+                self.checkpoint.settle(o.window, 1, 0);
+            }
+        }
+        if !retry.is_empty() {
+            // The landed batch held these emails alone, and freed a sender.
+            let bytes = retry.iter().map(|e| write_size(&e.write)).sum();
+            let batch = Batch {
+                entries: retry,
+                bytes,
+            };
+            self.dispatch.send(batch);
         }
         self.emit_earned();
     }

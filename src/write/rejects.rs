@@ -19,8 +19,9 @@ const EXAMPLES_PER_REASON: u64 = 5;
 
 /// Where rejected records and bad lines go.
 pub(crate) struct Rejects {
-    /// code → (count, first reason text)
-    counts: BTreeMap<&'static str, (u64, String)>,
+    /// (code, property) → (count, first reason text): the summary tells
+    /// `invalid_value on newsletter_opt_in` from `… on annualrevenue`.
+    counts: BTreeMap<(&'static str, Option<String>), (u64, String)>,
     bad_lines: u64,
     store: Option<RejectsStore>,
     /// The first failure to keep a row: it fails the sync at the next
@@ -72,9 +73,10 @@ impl Rejects {
         reason: &RejectReason,
         out: &Output,
     ) {
+        let key = (reason.code(), reason.property().map(str::to_string));
         let slot = self
             .counts
-            .entry(reason.code())
+            .entry(key)
             .or_insert_with(|| (0, reason.to_string()));
         slot.0 += 1;
         if slot.0 <= EXAMPLES_PER_REASON {
@@ -128,12 +130,15 @@ impl Rejects {
         }
     }
 
-    /// Logs the summary per reason.
+    /// Logs the summary per reason and property.
     pub(crate) fn summarise(&self, out: &Output) {
-        for (code, (n, example)) in &self.counts {
+        for ((code, property), (n, example)) in &self.counts {
+            let on = property
+                .as_ref()
+                .map_or(String::new(), |p| format!(" on {p}"));
             out.log(
                 "WARN",
-                format!("{n} record(s) rejected: {code} (e.g. {example})"),
+                format!("{code}{on}: {n} record(s) rejected (e.g. {example})"),
             );
         }
         if self.bad_lines > 0 {
@@ -180,6 +185,7 @@ pub(crate) fn mask_email(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
     use std::path::Path;
 
     #[test]
@@ -198,8 +204,8 @@ mod tests {
         let mut r = Rejects::new(Some(&path), false).unwrap();
         let data: Map<String, Value> = serde_json::from_str(r#"{"email":"x"}"#).unwrap();
         r.record(3, Some("x"), Some(&data), &RejectReason::InvalidEmail, &out);
-        r.record(4, None, None, &RejectReason::NoEmail, &out);
-        r.record(5, None, None, &RejectReason::NoEmail, &out);
+        r.record(4, None, None, &RejectReason::NoEmail("none".into()), &out);
+        r.record(5, None, None, &RejectReason::NoEmail("none".into()), &out);
         r.bad_line(6, "not JSON", &out);
         r.flush().unwrap();
         assert_eq!(r.rejected(), 3);
@@ -216,6 +222,41 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_counts_per_reason_and_property() {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        #[derive(Clone)]
+        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let out = Output::new(Box::new(Shared(buf.clone())));
+        let mut r = Rejects::new(None, false).unwrap();
+        for (n, property) in [(3, "newsletter_opt_in"), (2, "annualrevenue")] {
+            for _ in 0..n {
+                let reason = RejectReason::InvalidValue(format!("{property}: bad"));
+                r.record(1, None, None, &reason, &out);
+            }
+        }
+        r.summarise(&out);
+        out.finish();
+        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.contains("invalid_value on newsletter_opt_in: 3 record(s) rejected"),
+            "{text}"
+        );
+        assert!(
+            text.contains("invalid_value on annualrevenue: 2 record(s) rejected"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_row_the_file_cannot_take_fails_the_next_flush() {
         // /dev/full takes the open and refuses every write: a full disk.
         let path = Path::new("/dev/full");
@@ -224,7 +265,7 @@ mod tests {
         }
         let out = Output::new(Box::new(std::io::sink()));
         let mut r = Rejects::new(Some(path), false).unwrap();
-        r.record(1, None, None, &RejectReason::NoEmail, &out);
+        r.record(1, None, None, &RejectReason::NoEmail("none".into()), &out);
         let e = r.flush().unwrap_err();
         assert!(e.contains("/dev/full") && e.contains("failed"), "{e}");
     }

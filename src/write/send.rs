@@ -33,7 +33,8 @@ pub(crate) struct Sender {
 
 impl Sink for Sender {
     fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
-        self.send(writes)
+        // Archives (records deleted in the source) go their own way.
+        super::deletes::send(&self.client, writes, |upserts| self.send(upserts))
     }
 }
 
