@@ -14,6 +14,7 @@ mod deletes;
 mod dispatch;
 mod dry_run;
 mod fields;
+mod flush;
 mod formats;
 pub mod mapping;
 mod merged;
