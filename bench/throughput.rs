@@ -264,7 +264,7 @@ fn ceiling(sizes: &Sizes) -> String {
 
 /// Measurement 3.
 fn cpu_path(n: u64) -> String {
-    println!("[3/4] CPU path: {n} records through the pipeline with a null sink…");
+    println!("[3/4] CPU path: {n} records through the pipeline into a Sink stand-in…");
     let opts = Options {
         rate_limit: None,
         daily_limit: 1_000_000_000,

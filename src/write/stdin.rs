@@ -18,7 +18,7 @@ pub(crate) const MAX_LINE: usize = 64 * 1024 * 1024;
 
 /// Bytes of input read ahead of the sync at most (one longer line is still
 /// read whole when nothing else is waiting).
-pub(crate) const BUFFERED_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const BUFFERED_BYTES: usize = 1024 * 1024;
 
 /// Bytes of lines handed on together at most (one event, one wake-up).
 const CHUNK_BYTES: usize = 64 * 1024;
