@@ -275,21 +275,26 @@ impl RuleViolation {
     }
 }
 
+/// HubSpot gives some fields as one string or a list of them (ids,
+/// property names, trace ids): their strings, numbers as text.
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Number(n)) => vec![n.to_string()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The admin write rules a 400 body, or one 207 error entry, reports:
 /// `errors[].code` with the property names in `errors[].context.propertyName`
 /// (a list, or a single name), else in the body's `context.propertyName`.
 pub(crate) fn rule_violations(body: &Value) -> Vec<RuleViolation> {
-    let names = |v: Option<&Value>| -> Vec<String> {
-        match v {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
+    let names = strings;
     let mut out = Vec::new();
     for e in body
         .get("errors")

@@ -13,7 +13,7 @@ use super::read::{property, read_by_email};
 use super::{Input, Mode};
 use crate::hubspot::client::Client;
 use crate::hubspot::errors::{
-    property_problems, HubSpotError, PropertyProblem, RejectReason, RuleViolation,
+    property_problems, strings, HubSpotError, PropertyProblem, RejectReason, RuleViolation,
 };
 
 /// How a refused group splits.
@@ -111,17 +111,7 @@ pub(super) fn by_rules(
 /// (our index), in `context.ids`, or (for upserts) quoted by email in its
 /// messages.
 fn named_inputs(mode: Mode, inputs: &[Input], group: &[usize], body: &Value) -> Vec<usize> {
-    let context = |key: &str| -> Vec<String> {
-        match body.pointer(&format!("/context/{key}")) {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
+    let context = |key: &str| strings(body.pointer(&format!("/context/{key}")));
     let traces = context("objectWriteTraceId");
     let ids = context("ids");
     let mut messages: Vec<&str> = body

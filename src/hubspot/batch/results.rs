@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::{Input, Mode, Written};
-use crate::hubspot::errors::{reason_from_body, truncate, RejectReason};
+use crate::hubspot::errors::{reason_from_body, strings, truncate, RejectReason};
 
 /// Reads a 2xx body: marks results and per-input errors. Returns the inputs
 /// still unknown when some error could not be attributed.
@@ -113,21 +113,8 @@ fn error_reason(e: &Value) -> RejectReason {
 /// The trace ids an error names: `objectWriteTraceId` at the top or in its
 /// context (a string or a list).
 fn error_trace_ids(e: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    for v in [
-        e.get("objectWriteTraceId"),
-        e.pointer("/context/objectWriteTraceId"),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        match v {
-            Value::String(s) => out.push(s.clone()),
-            Value::Array(a) => out.extend(a.iter().filter_map(Value::as_str).map(str::to_string)),
-            Value::Number(n) => out.push(n.to_string()),
-            _ => {}
-        }
-    }
+    let mut out = strings(e.get("objectWriteTraceId"));
+    out.extend(strings(e.pointer("/context/objectWriteTraceId")));
     out
 }
 
