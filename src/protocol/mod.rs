@@ -4,7 +4,7 @@
 //! States stay raw JSON from input to output (platforms add fields of their own,
 //! like an `id`, and expect them back); only `destinationStats` is added.
 
-mod output;
+pub(crate) mod output;
 
 pub use output::Output;
 

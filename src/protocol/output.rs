@@ -281,12 +281,20 @@ fn state_key(state: &Map<String, Value>) -> String {
     }
 }
 
+/// For unit tests elsewhere: an output written straight into a buffer
+/// the test reads.
+#[cfg(test)]
+pub(crate) fn captured() -> (Output, Arc<Mutex<Vec<u8>>>) {
+    let buf = tests::Buf::default();
+    (Output::new(Box::new(buf.clone())), buf.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
+    pub(super) struct Buf(pub(super) Arc<Mutex<Vec<u8>>>);
     impl Write for Buf {
         fn write(&mut self, b: &[u8]) -> io::Result<usize> {
             self.0.lock().unwrap().extend_from_slice(b);

@@ -84,28 +84,11 @@ fn list(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::{Arc, Mutex};
-
-    /// An output whose lines a test can read.
-    fn output() -> (Output, Arc<Mutex<Vec<u8>>>) {
-        #[derive(Clone)]
-        struct Shared(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Shared {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let buf = Arc::new(Mutex::new(Vec::new()));
-        (Output::new(Box::new(Shared(buf.clone()))), buf)
-    }
+    use crate::protocol::output::captured;
 
     #[test]
     fn many_new_names_make_one_line_per_kind_and_repeats_none() {
-        let (out, buf) = output();
+        let (out, buf) = captured();
         let mut n = Notices::default();
         let mut notes: Vec<Note> = (0..10_000)
             .map(|i| Note::Unknown(format!("f{i}")))

@@ -185,7 +185,6 @@ pub(crate) fn mask_email(email: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
     use std::path::Path;
 
     #[test]
@@ -223,19 +222,7 @@ mod tests {
 
     #[test]
     fn the_summary_counts_per_reason_and_property() {
-        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        #[derive(Clone)]
-        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl Write for Shared {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let out = Output::new(Box::new(Shared(buf.clone())));
+        let (out, buf) = crate::protocol::output::captured();
         let mut r = Rejects::new(None, false).unwrap();
         for (n, property) in [(3, "newsletter_opt_in"), (2, "annualrevenue")] {
             for _ in 0..n {
