@@ -227,17 +227,10 @@ fn company_props() -> Vec<Property> {
         ),
         Property::new("annualrevenue", "Annual Revenue", "number", "number", g),
         text("external_id", "External ID").unique().custom(),
-        Property::new("hs_object_id", "Record ID", "number", "number", g).read_only(),
-        Property::new("createdate", "Create Date", "datetime", "date", g).read_only(),
-        Property::new(
-            "hs_lastmodifieddate",
-            "Last Modified Date",
-            "datetime",
-            "date",
-            g,
-        )
-        .read_only(),
     ]
+    .into_iter()
+    .chain(record_system(g))
+    .collect()
 }
 
 fn deal_props() -> Vec<Property> {
@@ -260,6 +253,15 @@ fn deal_props() -> Vec<Property> {
         Property::new("external_id", "External ID", "string", "text", g)
             .unique()
             .custom(),
+    ]
+    .into_iter()
+    .chain(record_system(g))
+    .collect()
+}
+
+/// The read-only properties HubSpot keeps on every company and deal.
+fn record_system(g: &str) -> Vec<Property> {
+    vec![
         Property::new("hs_object_id", "Record ID", "number", "number", g).read_only(),
         Property::new("createdate", "Create Date", "datetime", "date", g).read_only(),
         Property::new(
