@@ -8,7 +8,7 @@
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +18,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use common::*;
-use rusty_s3::actions::ListObjectsV2;
+use rusty_s3::actions::{HeadBucket, ListObjectsV2};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use serde_json::{json, Value};
 
@@ -287,14 +287,44 @@ fn spawn_s3s_fs(data: &Scratch, port: u16, key: &str, secret: &str) -> Option<Ch
         if child.try_wait().unwrap().is_some() {
             return None;
         }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(child);
+        match probe(port, key, secret) {
+            Probe::Ours => return Some(child),
+            Probe::NotYet => thread::sleep(Duration::from_millis(50)),
+            Probe::Other => break,
         }
-        thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();
     let _ = child.wait();
     None
+}
+
+enum Probe {
+    /// An S3 server that accepts these keys answers on the port.
+    Ours,
+    /// Nothing answers HTTP there yet.
+    NotYet,
+    /// Another server holds the port (a test beside this one took it).
+    Other,
+}
+
+/// Whether the server on `port` answers a signed request with these keys:
+/// an open port alone is not enough (the listener may not serve yet, or the
+/// port may belong to another test's server).
+fn probe(port: u16, key: &str, secret: &str) -> Probe {
+    let url = format!("http://127.0.0.1:{port}").parse().unwrap();
+    let bucket = Bucket::new(url, UrlStyle::Path, "probe".to_string(), "us-east-1").unwrap();
+    let creds = Credentials::new(key, secret);
+    let signed = HeadBucket::new(&bucket, Some(&creds)).sign(SIGNED_FOR);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(2)))
+        .build()
+        .into();
+    match agent.head(signed.as_str()).call() {
+        Ok(answer) if answer.status() == 404 => Probe::Ours,
+        Ok(_) => Probe::Other,
+        Err(_) => Probe::NotYet,
+    }
 }
 
 fn free_port() -> u16 {
