@@ -23,7 +23,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, Cursor, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +51,7 @@ struct Sizes {
     rss_small: u64,
     rss_large: u64,
     rss_wide: u64,
+    sharing: u64,
 }
 
 fn main() {
@@ -75,6 +76,7 @@ fn main() {
             rss_small: 10_000,
             rss_large: 200_000,
             rss_wide: 2_000,
+            sharing: 30_000,
         }
     } else {
         Sizes {
@@ -83,6 +85,7 @@ fn main() {
             rss_small: 10_000,
             rss_large: 2_000_000,
             rss_wide: 20_000,
+            sharing: 60_000,
         }
     };
     let mut report = String::new();
@@ -98,11 +101,13 @@ fn main() {
         Some(1 | 2) => return println!("{}", ceiling(&sizes)),
         Some(3) => return println!("{}", cpu_path(sizes.cpu)),
         Some(4) => return println!("{}", memory(&sizes)),
+        Some(5) => return println!("{}", sharing(sizes.sharing)),
         _ => {}
     }
     section(&mut report, &ceiling(&sizes));
     section(&mut report, &cpu_path(sizes.cpu));
     section(&mut report, &memory(&sizes));
+    section(&mut report, &sharing(sizes.sharing));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/RESULTS.md");
     match std::fs::write(&path, &report) {
         Ok(()) => println!("\nwritten to {}", path.display()),
@@ -185,7 +190,7 @@ fn ceiling(sizes: &Sizes) -> String {
             .sum::<u64>()
     };
 
-    println!("[1/4] {n} contacts at 190 req/10 s, 150 ms latency, default settings…");
+    println!("[1/5] {n} contacts at 190 req/10 s, 150 ms latency, default settings…");
     let cfg = config(&emu.base_url(), 8);
     let (governed, took) = run_sync(&cfg, &lines, RunOptions::default());
     let stats = emu.stats();
@@ -195,7 +200,7 @@ fn ceiling(sizes: &Sizes) -> String {
     let throttled = stats.too_many_requests;
     let upsert_calls = upserts(&emu);
 
-    println!("[2/4] the same input, one worker, no governor…");
+    println!("[2/5] the same input, one worker, no governor…");
     emu.reset();
     let base_cfg = config(&emu.base_url(), 1);
     let base_opts = RunOptions {
@@ -264,7 +269,7 @@ fn ceiling(sizes: &Sizes) -> String {
 
 /// Measurement 3.
 fn cpu_path(n: u64) -> String {
-    println!("[3/4] CPU path: {n} records through the pipeline into a Sink stand-in…");
+    println!("[3/5] CPU path: {n} records through the pipeline into a Sink stand-in…");
     let opts = Options {
         rate_limit: None,
         daily_limit: 1_000_000_000,
@@ -347,7 +352,7 @@ impl write::Sink for NullSink {
 /// Measurement 4.
 fn memory(sizes: &Sizes) -> String {
     println!(
-        "[4/4] peak RSS of the binary: {} and {} records…",
+        "[4/5] peak RSS of the binary: {} and {} records…",
         sizes.rss_small, sizes.rss_large
     );
     let opts = Options {
@@ -457,12 +462,10 @@ fn sample_threads(pid: u32, done: Arc<std::sync::atomic::AtomicBool>) -> u64 {
 
 /// Runs the real binary, streaming `records` records made by `line` into
 /// its stdin.
-fn binary_run(
-    config: &PathBuf,
-    catalog: &PathBuf,
-    records: u64,
-    line: fn(u64) -> String,
-) -> BinaryRun {
+fn binary_run<F>(config: &Path, catalog: &Path, records: u64, line: F) -> BinaryRun
+where
+    F: Fn(u64) -> String + Send + Copy + 'static,
+{
     let started = Instant::now();
     let mut child = Command::new(BIN)
         .args(["write", "--config"])
@@ -531,4 +534,107 @@ fn peak_from_summary(summary: &str) -> Option<u64> {
     let at = summary.find("peak memory: ")? + "peak memory: ".len();
     let mib: f64 = summary[at..].split_whitespace().next()?.parse().ok()?;
     Some((mib * 1048576.0) as u64)
+}
+
+/// Measurement 5: one, two and three syncs (real binaries, started
+/// together) sharing one token against the emulator at 190 requests / 10 s
+/// and 150 ms latency, `records` distinct contacts each.
+fn sharing(records: u64) -> String {
+    let ceiling_rate = 100.0 * 190.0 / 10.0;
+    let mut s = String::new();
+    let _ = writeln!(s, "## 5. Syncs sharing one token\n");
+    let _ = writeln!(s, "1, 2 and 3 `destination-hubspot write` processes started together with the same token, {records} distinct contacts each (default config), against one emulator at 190 requests / 10 s and 150 ms latency: they share one burst window. Combined: all contacts over the time until the last sync ended, as a fraction of the 1,900 contacts/s ceiling. Fairness: the slowest sync's contacts/s over the fastest's.\n");
+    let _ = writeln!(
+        s,
+        "| syncs | combined contacts/s | fraction of the ceiling | 429s / calls | each sync: time, calls, 429s | slowest / fastest |\n|---|---|---|---|---|---|"
+    );
+    let mut raw = Vec::new();
+    for syncs in 1..=3u64 {
+        println!("[5/5] {syncs} sync(s) sharing one token, {records} contacts each…");
+        let opts = Options {
+            rate_limit: Some(RateLimit {
+                max: 190,
+                interval_ms: 10_000,
+            }),
+            latency: Latency {
+                fixed_ms: 150,
+                jitter_ms: 0,
+            },
+            daily_limit: 1_000_000_000,
+            ..Options::default()
+        };
+        let emu = Emulator::start(opts).expect("start emulator");
+        let dir = std::env::temp_dir().join(format!("dh-bench-share-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        let cfg = dir.join("config.json");
+        let cat = dir.join("catalog.json");
+        std::fs::write(
+            &cfg,
+            json!({"access_token": DEFAULT_TOKEN, "base_url": emu.base_url()}).to_string(),
+        )
+        .expect("config file");
+        std::fs::write(&cat, CATALOG).expect("catalog file");
+        let runs: Vec<BinaryRun> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..syncs)
+                .map(|k| {
+                    let (cfg, cat) = (&cfg, &cat);
+                    scope.spawn(move || {
+                        binary_run(cfg, cat, records, move |n| record(k * 10_000_000 + n))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("sync thread"))
+                .collect()
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        let stats = emu.stats();
+        assert_eq!(
+            emu.contacts().len() as u64,
+            syncs * records,
+            "every contact written"
+        );
+        let longest = runs.iter().map(|r| r.took).max().unwrap_or_default();
+        let combined = (syncs * records) as f64 / longest.as_secs_f64();
+        let rates: Vec<f64> = runs
+            .iter()
+            .map(|r| r.records as f64 / r.took.as_secs_f64())
+            .collect();
+        let fairness = rates.iter().cloned().fold(f64::MAX, f64::min)
+            / rates.iter().cloned().fold(0.0, f64::max);
+        let each: Vec<String> = runs
+            .iter()
+            .map(|r| {
+                let (calls, throttled) = calls_from_summary(&r.summary).unwrap_or_default();
+                format!("{:.1} s, {calls}, {throttled}", r.took.as_secs_f64())
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {syncs} | {combined:.0} | {:.3} | {} / {} ({:.2} %) | {} | {:.2} |",
+            combined / ceiling_rate,
+            stats.too_many_requests,
+            stats.total_requests,
+            100.0 * stats.too_many_requests as f64 / stats.total_requests.max(1) as f64,
+            each.join("; "),
+            fairness
+        );
+        raw.extend(runs.into_iter().map(|r| r.summary));
+    }
+    let _ = writeln!(
+        s,
+        "\nGoals: one sync ≥ 0.97 of the ceiling and ≤ 0.5 % 429s; two syncs ≥ 0.95 combined, ≤ 0.5 % 429s, slowest / fastest ≥ 0.8; three: reported.\n\nRaw: {}.",
+        raw.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join("; ")
+    );
+    s
+}
+
+/// The "N API calls (M rate-limited)" figures of a summary line.
+fn calls_from_summary(summary: &str) -> Option<(u64, u64)> {
+    let end = summary.find(" API calls (")?;
+    let calls = summary[..end].rsplit(' ').next()?.parse().ok()?;
+    let rest = &summary[end + " API calls (".len()..];
+    let throttled = rest.split(' ').next()?.parse().ok()?;
+    Some((calls, throttled))
 }

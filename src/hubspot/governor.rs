@@ -1,5 +1,6 @@
 //! The rate governor shared by every worker: it keeps requests just under
-//! HubSpot's per-app burst limit and inside the daily quota.
+//! HubSpot's per-app burst limit and inside the daily quota, and shares the
+//! burst window fairly with other syncs that use the same token.
 //!
 //! HubSpot counts a request in its rolling window when the request arrives;
 //! we can't see that instant, but the moment its answer reaches us is never
@@ -18,11 +19,42 @@
 //! | Enterprise | 190 | 1,000,000 |
 //! | with the API Limit Increase | 250 | +1,000,000 per increase (two at most) |
 //!
-//! The burst limit starts at the lowest tier's and is learned from the
-//! `X-HubSpot-RateLimit-*` headers of every answer, as is the daily quota
-//! (nothing is assumed about it before the first answer). A 429 means someone
-//! else spends the same budget or the limit changed: every worker pauses and
-//! the limit is lowered a notch, then recovers as answers come back clean.
+//! The burst limit and the daily quota are learned from the
+//! `X-HubSpot-RateLimit-*` headers of every answer; until the first answer
+//! only one request goes (a sync that starts beside another must not throw
+//! eight requests into a window that is already full).
+//!
+//! **Sharing a token.** The burst window belongs to the token, not to this
+//! process: other syncs with the same key spend it too, and nothing but
+//! HubSpot's answers tells us about them (they may run anywhere).
+//! - *Their requests.* An answer's `Remaining` gives the server's count at
+//!   the moment it took our request; less our requests counted by then (the
+//!   answered ones still held, and those in flight sent before it) it is the
+//!   others' count. The model of their requests is set to exactly that on
+//!   every answer (entries added stamped now, or the oldest dropped), and
+//!   each is held one interval and one round trip: the request that takes
+//!   the place of one of theirs is on its way before we can see it.
+//! - *Our share.* While others are seen, our own requests in the window are
+//!   capped by a share. All syncs aim together at the limit less a small
+//!   headroom ([`headroom`]: 4 of 190), each counting the others in syncs of
+//!   its own size. When an answer shows the window nearly full, the share
+//!   drops to no more than the mean of our proportional part of that aim and
+//!   an equal split of it: if every sync does the same they leave the
+//!   headroom free, and the larger shares shrink towards the equal split
+//!   while the smaller stay. When it shows room, the share grows slowly
+//!   (half a percent of the limit a second), and only up to an equal part
+//!   of the room. Syncs that race for the same free slots are what earn
+//!   429s; shares that add up to less than the limit never race.
+//! - *Near the edge*, at most an equal part of the room we see is in
+//!   flight at once: the rest is left for the others' requests that we can't
+//!   see yet.
+//! - Alone, no share applies: one sync runs at the full limit.
+//!
+//! A 429 means the model was wrong: every worker pauses, and our share stops
+//! at the requests we hold. The refused request is not held (HubSpot does
+//! not count it; were it counted, the next answer would show it among the
+//! others').
+//!
 //! Hand-written rather than the `governor` crate: its GCRA model paces by a
 //! fixed rate and can't take "remaining" and "max" from response headers.
 
@@ -36,6 +68,9 @@ use std::time::{Duration, Instant};
 pub const INITIAL_MAX: u32 = 100;
 /// HubSpot's burst window.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
+/// While others share the window: share won back per second while it has
+/// room, as a fraction of the limit.
+const SHARE_GROWTH: f64 = 0.005;
 
 /// What a response's rate-limit headers said.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,20 +106,31 @@ pub struct Usage {
     pub daily_limit: Option<u64>,
 }
 
+/// `Remaining` at or below which the window counts as full while others
+/// share it: the slots the syncs together leave free.
+fn headroom(max: u32) -> u32 {
+    (max / 40).max(4)
+}
+
 struct State {
-    /// Learned burst limit and window.
+    /// Learned burst limit and window; `learned` once an answer told them.
     max: u32,
     interval: Duration,
-    /// Slots given up after 429s: a tenth of the limit per 429, at most
-    /// half of it, won back a hundredth of the limit per clean answer.
-    penalty: u32,
-    /// Requests sent and not answered yet (id).
-    in_flight: Vec<u64>,
+    learned: bool,
+    /// Requests sent and not answered yet (id and when, in sending order).
+    in_flight: Vec<(u64, Instant)>,
+    /// Recent time from sending a request to its answer (smoothed).
+    round_trip: Duration,
     /// Answer times of recent requests, held for one interval (oldest
     /// first: each is stamped under the lock, so they arrive in order).
     answered: VecDeque<Instant>,
-    /// Extra slots HubSpot says are used by someone else (oldest first).
+    /// The others' requests in the window, as last counted (oldest first).
     foreign: VecDeque<Instant>,
+    /// Our share of the window while others use it, in slots.
+    share: f64,
+    share_updated: Instant,
+    /// The syncs using the window, us included, as last estimated.
+    syncs: f64,
     paused_until: Option<Instant>,
     daily_remaining: Option<u64>,
     daily_limit: Option<u64>,
@@ -110,10 +156,14 @@ impl Governor {
             state: Mutex::new(State {
                 max: INITIAL_MAX,
                 interval: DEFAULT_INTERVAL,
-                penalty: 0,
+                learned: false,
                 in_flight: Vec::new(),
+                round_trip: Duration::ZERO,
                 answered: VecDeque::new(),
                 foreign: VecDeque::new(),
+                share: f64::from(INITIAL_MAX),
+                share_updated: Instant::now(),
+                syncs: 1.0,
                 paused_until: None,
                 daily_remaining: None,
                 daily_limit: None,
@@ -158,9 +208,7 @@ impl Governor {
             };
             match wait {
                 None => {
-                    s.next_id += 1;
-                    let id = s.next_id;
-                    s.in_flight.push(id);
+                    let id = s.take();
                     s.calls += 1;
                     if let Some(r) = s.daily_remaining.as_mut() {
                         *r = r.saturating_sub(1);
@@ -187,10 +235,7 @@ impl Governor {
         if s.paused_until.is_some_and(|until| until > now) || s.window_wait(now).is_some() {
             return None;
         }
-        s.next_id += 1;
-        let id = s.next_id;
-        s.in_flight.push(id);
-        Some(Permit { id })
+        Some(Permit { id: s.take() })
     }
 
     /// Returns a slot once its answer (or transport error) is in, learning
@@ -203,13 +248,26 @@ impl Governor {
     ) {
         let mut s = self.lock();
         let now = Instant::now();
-        s.in_flight.retain(|&id| id != permit.id);
-        if !s.unlimited {
+        if let Some(at) = s.in_flight.iter().position(|&(id, _)| id == permit.id) {
+            let (_, sent) = s.in_flight.remove(at);
+            s.round_trip = (s.round_trip * 7 + now.duration_since(sent)) / 8;
+        }
+        if throttled.is_some() {
+            // A refused request is not counted in the window (were it, the
+            // next answer would show it among the others' requests); our
+            // share stops at what we hold.
+            s.share = s.share.min(s.own() as f64).max(1.0);
+        } else if !s.unlimited {
             s.answered.push_back(now);
         }
         if let Some(max) = headers.max.filter(|&m| m > 0) {
+            if !s.learned {
+                s.share = f64::from(max);
+            }
             s.max = max;
         }
+        // An answer without the headers teaches nothing more to wait for.
+        s.learned = true;
         if let Some(ms) = headers.interval_ms.filter(|&ms| ms > 0) {
             s.interval = Duration::from_millis(ms);
         }
@@ -224,7 +282,6 @@ impl Governor {
             Some(wait) => {
                 s.throttled += 1;
                 s.consecutive_throttles += 1;
-                s.penalty = (s.penalty + (s.max / 10).max(1)).min(s.max / 2);
                 let until = now + wait;
                 if s.paused_until.is_none_or(|p| p < until) {
                     s.paused_until = Some(until);
@@ -232,15 +289,9 @@ impl Governor {
             }
             None => {
                 s.consecutive_throttles = 0;
-                s.penalty = s.penalty.saturating_sub((s.max / 100).max(1));
                 if let (Some(max), Some(remaining)) = (headers.max, headers.remaining) {
-                    // Someone else spends this app's budget: count their use.
-                    let server_used = max.saturating_sub(remaining) as usize;
-                    s.expire(now);
-                    let ours = s.answered.len() + s.in_flight.len() + s.foreign.len();
-                    for _ in ours..server_used {
-                        s.foreign.push_back(now);
-                    }
+                    let ours = s.count_others(now, permit.id, max.saturating_sub(remaining));
+                    s.adjust_share(now, remaining, ours);
                 }
             }
         }
@@ -270,16 +321,88 @@ impl Governor {
 }
 
 impl State {
+    /// Registers a request as sent; its id.
+    fn take(&mut self) -> u64 {
+        self.next_id += 1;
+        self.in_flight.push((self.next_id, Instant::now()));
+        self.next_id
+    }
+
+    /// Our requests in the window as we count them.
+    fn own(&self) -> usize {
+        self.in_flight.len() + self.answered.len()
+    }
+
+    /// Forgets requests the server's window has surely let go. The others'
+    /// are held one round trip longer: the request that takes the place of
+    /// one of theirs is on its way before we can see it.
     fn expire(&mut self, now: Instant) {
-        let interval = self.interval;
-        for times in [&mut self.answered, &mut self.foreign] {
+        let held = [
+            (&mut self.answered, self.interval),
+            (&mut self.foreign, self.interval + self.round_trip),
+        ];
+        for (times, hold) in held {
             while times
                 .front()
-                .is_some_and(|&t| now.duration_since(t) >= interval)
+                .is_some_and(|&t| now.duration_since(t) >= hold)
             {
                 times.pop_front();
             }
         }
+    }
+
+    /// Sets the model of the others' requests to what the server counted
+    /// (`server_used`) when it took request `id`, less ours counted by then:
+    /// every answered one still held, and those in flight sent before it.
+    /// Returns ours.
+    fn count_others(&mut self, now: Instant, id: u64, server_used: u32) -> usize {
+        self.expire(now);
+        let ours = self.answered.len() + self.in_flight.iter().filter(|&&(i, _)| i < id).count();
+        let others = (server_used as usize).saturating_sub(ours);
+        while self.foreign.len() > others {
+            self.foreign.pop_front();
+        }
+        while self.foreign.len() < others {
+            self.foreign.push_back(now);
+        }
+        ours
+    }
+
+    /// Sets our share of the window by what this answer showed.
+    ///
+    /// Alone: the whole window. Beside others, we count them in syncs of
+    /// our size (at least one), and aim at the limit less [`headroom`] for
+    /// all of us together:
+    /// - nearly full: no more than half our part of what we all use now
+    ///   (scaled to that aim) plus half an equal split of it — if every sync
+    ///   does the same, the headroom is left free, and the larger shares
+    ///   shrink towards equal ones while the smaller stay;
+    /// - room to spare: a little more than before, but at most our equal
+    ///   part of that room.
+    fn adjust_share(&mut self, now: Instant, remaining: u32, ours: usize) {
+        let secs = now
+            .duration_since(self.share_updated)
+            .as_secs_f64()
+            .min(1.0);
+        self.share_updated = now;
+        let full = f64::from(self.max);
+        let headroom = f64::from(headroom(self.max));
+        let aim = full - headroom;
+        let others = self.foreign.len() as f64;
+        let ours = ours as f64;
+        let syncs = 1.0 + (others / ours.max(1.0)).round().max(1.0);
+        self.syncs = syncs;
+        self.share = if others == 0.0 {
+            full
+        } else if f64::from(remaining) <= headroom {
+            let used = (full - f64::from(remaining)).max(1.0);
+            self.share.min((ours * aim / used + aim / syncs) / 2.0)
+        } else {
+            let room = (f64::from(remaining) - headroom) / syncs;
+            let grown = (self.share + full * SHARE_GROWTH * secs).min(ours + room);
+            self.share.max(grown)
+        }
+        .clamp(1.0, full);
     }
 
     /// None when a slot is free now, else how long until one may be.
@@ -287,19 +410,38 @@ impl State {
         if self.unlimited {
             return None;
         }
+        if !self.learned {
+            // One request until an answer tells the limit and the others' use.
+            return (!self.in_flight.is_empty()).then_some(self.interval);
+        }
         self.expire(now);
         // One slot of margin below HubSpot's own limit.
-        let limit = self.max.saturating_sub(1 + self.penalty).max(1) as usize;
-        let used = self.in_flight.len() + self.answered.len() + self.foreign.len();
-        if used < limit {
+        let limit = self.max.saturating_sub(1).max(1) as usize;
+        let held = self.answered.len() + self.foreign.len();
+        let used = held + self.in_flight.len();
+        let shared = !self.foreign.is_empty();
+        let free = if shared {
+            let room = limit.saturating_sub(held);
+            used < limit
+                && self.own() < self.share as usize
+                && self.in_flight.len() < (room / self.syncs as usize).max(1)
+        } else {
+            used < limit.min(self.share as usize).max(1)
+        };
+        if free {
             return None;
         }
-        let oldest = match (self.answered.front(), self.foreign.front()) {
-            (Some(a), Some(f)) => Some(*a.min(f)),
-            (a, f) => a.or(f).copied(),
-        };
-        Some(match oldest {
-            Some(t) => (t + self.interval).saturating_duration_since(now),
+        let next_free = [
+            self.answered.front().map(|&t| t + self.interval),
+            self.foreign
+                .front()
+                .map(|&t| t + self.interval + self.round_trip),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        Some(match next_free {
+            Some(t) => t.saturating_duration_since(now),
             // Every slot is in flight: the next answer frees one.
             None => self.interval,
         })
@@ -338,11 +480,13 @@ mod tests {
     }
 
     #[test]
-    fn starts_at_the_lowest_tier_then_learns_the_header_limit() {
-        // One slot of margin below HubSpot's own limit.
-        assert_eq!(free_slots(&Governor::new(0)), INITIAL_MAX as usize - 1);
-        // Professional: 190, one answered slot held for the window.
-        assert_eq!(free_slots(&learned(190, 10_000)), 188);
+    fn one_request_until_the_first_answer_then_the_learned_limit() {
+        let g = Governor::new(0);
+        let probe = g.acquire().unwrap();
+        assert_eq!(free_slots(&g), 0, "only the probe before an answer");
+        g.release(probe, &headers(190, 189), None);
+        // Professional: 190, one slot of margin, the probe's slot held.
+        assert_eq!(free_slots(&g), 188);
         assert_eq!(free_slots(&learned(250, 10_000)), 248);
     }
 
@@ -356,63 +500,81 @@ mod tests {
     }
 
     #[test]
-    fn a_429_pauses_everyone_and_lowers_the_pace_by_half_at_most() {
-        let calm = free_slots(&learned(190, 10_000));
+    fn a_429_pauses_everyone_and_holds_the_pace_until_a_clean_answer() {
         let g = learned(190, 10_000);
+        let mut sent = (0..9)
+            .map(|_| g.acquire().unwrap())
+            .collect::<Vec<_>>()
+            .into_iter();
         g.release(
-            g.acquire().unwrap(),
-            &RateHeaders::default(),
+            sent.next().unwrap(),
+            &headers(190, 0),
             Some(Duration::from_millis(40)),
         );
         assert_eq!(g.usage().throttled, 1);
         assert_eq!(free_slots(&g), 0, "paused");
         std::thread::sleep(Duration::from_millis(50));
-        let after = free_slots(&g);
-        assert!(after + 1 < calm, "{after} slots after a 429, {calm} before");
-        // A storm lowers the pace to half the limit, not below.
+        // The refused request is not held, and no new one takes its place:
+        // 1 answered + 8 in flight is all we may hold until a clean answer.
+        assert_eq!(free_slots(&g), 0);
+        g.release(sent.next().unwrap(), &headers(190, 188), None);
+        assert_eq!(free_slots(&g), 189 - 2 - 7, "alone again: the whole window");
+    }
+
+    #[test]
+    fn the_others_requests_are_set_to_the_servers_count_on_every_answer() {
+        let g = learned(100, 10_000);
+        let (first, later) = (g.acquire().unwrap(), g.acquire().unwrap());
+        // The server held 50 when it took `first`: ours were the learned
+        // request and `first` (`later` was sent after it), so 48 are theirs.
+        g.release(first, &headers(100, 50), None);
+        assert_eq!(g.lock().foreign.len(), 48);
+        // Some of theirs left the window: the model follows, both ways.
+        g.release(later, &headers(100, 80), None);
+        assert_eq!(g.lock().foreign.len(), 17);
+    }
+
+    /// The share a sync holding `ours` of the `used` requests HubSpot
+    /// counts (limit 190) sets from one answer a second after the last,
+    /// starting from `share`.
+    fn share_after(share: f64, ours: usize, used: u32) -> f64 {
         let g = learned(190, 10_000);
-        for _ in 0..30 {
-            g.release(
-                g.acquire().unwrap(),
-                &RateHeaders::default(),
-                Some(Duration::ZERO),
-            );
-        }
-        let held = 31;
-        assert_eq!(free_slots(&g) + held, 190 / 2 - 1);
+        let mut s = g.lock();
+        let now = Instant::now();
+        s.answered = std::iter::repeat_n(now, ours).collect();
+        s.share = share;
+        s.share_updated = now - Duration::from_secs(1);
+        let ours = s.count_others(now, u64::MAX, used);
+        s.adjust_share(now, 190 - used, ours);
+        s.share
     }
 
     #[test]
-    fn clean_answers_win_back_the_pace_a_429_cost() {
-        let window = Duration::from_millis(20);
-        let g = learned(100, window.as_millis() as u64);
-        g.release(
-            g.acquire().unwrap(),
-            &RateHeaders::default(),
-            Some(Duration::ZERO),
+    fn a_full_window_shrinks_the_shares_to_leave_headroom_and_towards_equal() {
+        // Two syncs with 120 and 60 of the 188 HubSpot counts.
+        let (big, small) = (share_after(190.0, 120, 188), share_after(190.0, 60, 188));
+        assert!(
+            big + small <= 190.0 - f64::from(headroom(190)),
+            "{big} + {small}"
         );
-        std::thread::sleep(window + Duration::from_millis(10));
-        let sent: Vec<Permit> = std::iter::from_fn(|| g.try_acquire()).collect();
-        let lowered = sent.len();
-        assert!(lowered < 99, "{lowered}");
-        for p in sent {
-            g.release(p, &RateHeaders::default(), None);
-        }
-        std::thread::sleep(window + Duration::from_millis(10));
-        assert_eq!(
-            free_slots(&g),
-            99,
-            "back to the full limit after {lowered} clean answers"
-        );
+        assert!(big < 120.0 && small >= 60.0, "{big}, {small}");
+        // A share is never raised by a full window.
+        assert_eq!(share_after(50.0, 60, 188), 50.0);
     }
 
     #[test]
-    fn foreign_usage_from_remaining_header_is_counted() {
-        let g = Governor::new(0);
-        g.release(g.acquire().unwrap(), &headers(10, 2), None);
-        // Server says 8 used (1 ours, 7 by someone else); limit 10 less one
-        // slot of margin: one more request may go, not two.
-        assert_eq!(free_slots(&g), 1);
+    fn room_grows_the_share_slowly_and_to_an_equal_part_of_the_room_at_most() {
+        // 60 ours of 120 counted: room to spare.
+        let grown = share_after(60.0, 60, 120);
+        assert!(
+            grown > 60.0 && grown <= 61.0,
+            "{grown}: half a percent of 190 a second"
+        );
+        // 30 ours of 180: 10 free, 6 past the headroom, split in 6 syncs.
+        assert_eq!(share_after(30.5, 30, 180), 31.0);
+        assert_eq!(share_after(60.0, 30, 180), 60.0, "never lowered by room");
+        // Alone: the whole window.
+        assert_eq!(share_after(60.0, 60, 60), 190.0);
     }
 
     #[test]
