@@ -843,6 +843,41 @@ fn burst_limit_gives_429_and_does_not_mutate() {
     assert_eq!(emu.stats().too_many_requests, 1);
 }
 
+/// The burst window belongs to the token: two clients on their own
+/// connections share it (as two syncs with one key do), another token has
+/// a window of its own.
+#[test]
+fn the_burst_window_is_counted_per_token_across_connections() {
+    let mut opts = Options::default();
+    opts.rate_limit = Some(RateLimit {
+        max: 3,
+        interval_ms: 600_000,
+    });
+    opts.tokens.push(TokenSpec::new("pat-other"));
+    let emu = start(opts);
+    let (one, two) = (Api::new(&emu), Api::new(&emu));
+    let remaining = |a: &Answer| {
+        a.header("X-HubSpot-RateLimit-Remaining")
+            .map(str::to_string)
+    };
+    assert_eq!(
+        remaining(&one.get("/crm/v3/objects/contacts")).as_deref(),
+        Some("2")
+    );
+    assert_eq!(
+        remaining(&two.get("/crm/v3/objects/contacts")).as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        remaining(&one.get("/crm/v3/objects/contacts")).as_deref(),
+        Some("0")
+    );
+    assert_eq!(two.get("/crm/v3/objects/contacts").status, 429);
+    let other = Api::with_token(&emu, Some("pat-other"));
+    let own = other.get("/crm/v3/objects/contacts");
+    assert_eq!((own.status, remaining(&own).as_deref()), (200, Some("2")));
+}
+
 #[test]
 fn unlimited_still_sends_headers() {
     let mut opts = Options::default();
