@@ -1,8 +1,8 @@
-//! The throughput and memory benchmark: four measurements in one run, printed
+//! The throughput and memory benchmark: five measurements in one run, printed
 //! and written to `bench/RESULTS.md`.
 //!
 //! ```sh
-//! cargo bench --bench throughput            # the documented full run (~6 min)
+//! cargo bench --bench throughput            # the documented full run (~10 min)
 //! cargo bench --bench throughput -- --quick # fewer records, for a smoke test
 //! cargo bench --bench throughput -- --only 3 # one part (1 and 2 go together)
 //! ```
@@ -17,6 +17,9 @@
 //! 4. **Memory**: peak RSS of the real binary (its own `VmHWM`, reported in
 //!    the end-of-sync summary) for 10,000 and 2,000,000 small records and
 //!    20,000 records of 42 KB, and the most threads it ran.
+//! 5. **Sharing a token**: 1, 2 and 3 real binaries started together with
+//!    one token against one emulator at 190 requests / 10 s: combined
+//!    throughput, 429s, and the slowest sync against the fastest.
 //!
 //! Every load targets 127.0.0.1 only and is bounded in count. Figures are
 //! noisy on a shared machine: compare the ratios measured within one run.
