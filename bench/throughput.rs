@@ -26,7 +26,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, Cursor, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -166,9 +166,8 @@ fn run_sync(config: &Config, input: &Arc<[u8]>, opts: RunOptions) -> (Summary, D
     (summary, started.elapsed())
 }
 
-/// Measurements 1 and 2.
-fn ceiling(sizes: &Sizes) -> String {
-    let n = sizes.ceiling;
+/// An emulator at Professional's 190 requests / 10 s, with 150 ms latency.
+fn professional_emulator() -> Emulator {
     let opts = Options {
         rate_limit: Some(RateLimit {
             max: 190,
@@ -181,7 +180,29 @@ fn ceiling(sizes: &Sizes) -> String {
         daily_limit: 1_000_000_000,
         ..Options::default()
     };
-    let emu = Emulator::start(opts).expect("start emulator");
+    Emulator::start(opts).expect("start emulator")
+}
+
+/// A scratch folder with a config (the default token, `emu`) and the
+/// catalog for the binary; the folder, the config and the catalog paths.
+fn binary_files(name: &str, emu: &Emulator) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("dh-bench-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let cfg = dir.join("config.json");
+    let cat = dir.join("catalog.json");
+    std::fs::write(
+        &cfg,
+        json!({"access_token": DEFAULT_TOKEN, "base_url": emu.base_url()}).to_string(),
+    )
+    .expect("config file");
+    std::fs::write(&cat, CATALOG).expect("catalog file");
+    (dir, cfg, cat)
+}
+
+/// Measurements 1 and 2.
+fn ceiling(sizes: &Sizes) -> String {
+    let n = sizes.ceiling;
+    let emu = professional_emulator();
     let lines = input(n);
     let ceiling_rate = 100.0 * 190.0 / 10.0;
     let upserts = |emu: &Emulator| {
@@ -364,16 +385,7 @@ fn memory(sizes: &Sizes) -> String {
         ..Options::default()
     };
     let emu = Emulator::start(opts).expect("start emulator");
-    let dir = std::env::temp_dir().join(format!("dh-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    let cfg = dir.join("config.json");
-    let cat = dir.join("catalog.json");
-    std::fs::write(
-        &cfg,
-        json!({"access_token": DEFAULT_TOKEN, "base_url": emu.base_url()}).to_string(),
-    )
-    .expect("config file");
-    std::fs::write(&cat, CATALOG).expect("catalog file");
+    let (dir, cfg, cat) = binary_files("memory", &emu);
     let small = binary_run(&cfg, &cat, sizes.rss_small, |n| record(n % 50_000));
     emu.reset();
     let large = binary_run(&cfg, &cat, sizes.rss_large, |n| record(n % 50_000));
@@ -554,29 +566,8 @@ fn sharing(records: u64) -> String {
     let mut raw = Vec::new();
     for syncs in 1..=3u64 {
         println!("[5/5] {syncs} sync(s) sharing one token, {records} contacts each…");
-        let opts = Options {
-            rate_limit: Some(RateLimit {
-                max: 190,
-                interval_ms: 10_000,
-            }),
-            latency: Latency {
-                fixed_ms: 150,
-                jitter_ms: 0,
-            },
-            daily_limit: 1_000_000_000,
-            ..Options::default()
-        };
-        let emu = Emulator::start(opts).expect("start emulator");
-        let dir = std::env::temp_dir().join(format!("dh-bench-share-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        let cfg = dir.join("config.json");
-        let cat = dir.join("catalog.json");
-        std::fs::write(
-            &cfg,
-            json!({"access_token": DEFAULT_TOKEN, "base_url": emu.base_url()}).to_string(),
-        )
-        .expect("config file");
-        std::fs::write(&cat, CATALOG).expect("catalog file");
+        let emu = professional_emulator();
+        let (dir, cfg, cat) = binary_files("share", &emu);
         let runs: Vec<BinaryRun> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..syncs)
                 .map(|k| {
