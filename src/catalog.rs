@@ -1,5 +1,6 @@
 //! The configured catalog: which streams (name and namespace) this sync
-//! writes, and the record field that holds each stream's email.
+//! writes, and the record field that holds each stream's email. A stream
+//! that Airbyte maps to another HubSpot object than contacts is refused.
 //!
 //! The email is the field `email`, unless the stream's primary key names an
 //! email field (`[["Email"]]`, `[["contact", "email_address"]]`). A source's
@@ -23,6 +24,9 @@ struct RawConfiguredStream {
     destination_sync_mode: Option<String>,
     #[serde(default)]
     primary_key: Option<Vec<Vec<String>>>,
+    /// The HubSpot object Airbyte's object mapping chose (protocol ≥ 0.16).
+    #[serde(default)]
+    destination_object_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +73,13 @@ impl Catalog {
                     "/streams/{i}/destination_sync_mode: `{other}` is not supported; use append_dedup, append or update"
                 ),
             }
+            if let Some(object) = s.destination_object_name.as_deref() {
+                if !is_contacts(object) {
+                    bail!(
+                        "/streams/{i}/destination_object_name: `{object}` is not supported yet: this destination writes HubSpot contacts only, and would otherwise have written these records as contacts; map the stream to `contacts` or leave it out of the sync"
+                    );
+                }
+            }
             let email_field = match s.primary_key.as_deref() {
                 Some([key])
                     if key
@@ -110,6 +121,15 @@ impl Catalog {
             _ => None,
         }
     }
+}
+
+/// Whether an object name is HubSpot's contacts object (by name, singular
+/// or plural, or its type id `0-1`).
+fn is_contacts(object: &str) -> bool {
+    let object = object.trim();
+    ["contacts", "contact", "0-1"]
+        .iter()
+        .any(|c| object.eq_ignore_ascii_case(c))
 }
 
 #[cfg(test)]
@@ -174,6 +194,26 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("/streams/0/destination_sync_mode"), "{err}");
+    }
+
+    #[test]
+    fn a_stream_mapped_to_another_object_is_refused_not_written_as_contacts() {
+        let catalog = |object: &str| {
+            format!(
+                r#"{{"streams":[{{"stream":{{"name":"s"}}}},{{"stream":{{"name":"accounts"}},"destination_object_name":"{object}"}}]}}"#
+            )
+        };
+        for object in ["contacts", "Contact", "0-1"] {
+            assert!(Catalog::parse(&catalog(object)).is_ok(), "{object}");
+        }
+        for object in ["companies", "deals", "2-123456"] {
+            let err = Catalog::parse(&catalog(object)).unwrap_err().to_string();
+            assert!(
+                err.contains("/streams/1/destination_object_name")
+                    && err.contains(&format!("`{object}` is not supported yet")),
+                "{err}"
+            );
+        }
     }
 
     #[test]
