@@ -36,15 +36,19 @@
 //!   the place of one of theirs is on its way before we can see it.
 //! - *Our share.* While others are seen, our own requests in the window are
 //!   capped by a share. All syncs aim together at the limit less a small
-//!   headroom ([`headroom`]: 4 of 190), each counting the others in syncs of
-//!   its own size. When an answer shows the window nearly full, the share
-//!   drops to no more than the mean of our proportional part of that aim and
-//!   an equal split of it: if every sync does the same they leave the
-//!   headroom free, and the larger shares shrink towards the equal split
-//!   while the smaller stay. When it shows room, the share grows slowly
-//!   (half a percent of the limit a second), and only up to an equal part
-//!   of the room. Syncs that race for the same free slots are what earn
-//!   429s; shares that add up to less than the limit never race.
+//!   headroom ([`headroom`]: 4 of 190). Each counts the others in syncs of
+//!   its own size, as one or two (a sync that just started would count a
+//!   hundred), which gives it an equal split of that aim.
+//!   When an answer shows the window nearly full, the share drops to our
+//!   proportional part of what all use now, scaled to the aim — if every
+//!   sync does the same they leave the headroom free — and, above an equal
+//!   split, to the mean of that and the equal split: the larger shares
+//!   shrink towards equal ones. When an answer shows room, a share below an
+//!   equal split (a sync that just started) takes its part of the room at
+//!   once; a larger one grows slowly (half a percent of the limit a second),
+//!   also within its part of the room. Syncs that race for the same free
+//!   slots are what earn 429s; shares that add up to less than the limit
+//!   never race.
 //! - *Near the edge*, at most an equal part of the room we see is in
 //!   flight at once: the rest is left for the others' requests that we can't
 //!   see yet.
@@ -368,17 +372,11 @@ impl State {
         ours
     }
 
-    /// Sets our share of the window by what this answer showed.
-    ///
-    /// Alone: the whole window. Beside others, we count them in syncs of
-    /// our size (at least one), and aim at the limit less [`headroom`] for
-    /// all of us together:
-    /// - nearly full: no more than half our part of what we all use now
-    ///   (scaled to that aim) plus half an equal split of it — if every sync
-    ///   does the same, the headroom is left free, and the larger shares
-    ///   shrink towards equal ones while the smaller stay;
-    /// - room to spare: a little more than before, but at most our equal
-    ///   part of that room.
+    /// Sets our share of the window by what this answer showed (see the
+    /// module doc): alone, the whole window; beside others and nearly
+    /// full, our proportional part of the aim, less for a share above an
+    /// equal split; beside others with room, our part of the room at once
+    /// below an equal split, slowly above it.
     fn adjust_share(&mut self, now: Instant, remaining: u32, ours: usize) {
         let secs = now
             .duration_since(self.share_updated)
@@ -390,16 +388,28 @@ impl State {
         let aim = full - headroom;
         let others = self.foreign.len() as f64;
         let ours = ours as f64;
-        let syncs = 1.0 + (others / ours.max(1.0)).round().max(1.0);
+        // The others, counted in syncs of our size: one or two of them (a
+        // sync that just started would count a hundred).
+        let syncs = (1.0 + (others / ours.max(1.0)).round()).clamp(2.0, 3.0);
         self.syncs = syncs;
+        let equal = aim / syncs;
         self.share = if others == 0.0 {
             full
         } else if f64::from(remaining) <= headroom {
             let used = (full - f64::from(remaining)).max(1.0);
-            self.share.min((ours * aim / used + aim / syncs) / 2.0)
+            let proportional = ours * aim / used;
+            self.share
+                .min(proportional)
+                .min((proportional + equal) / 2.0)
         } else {
             let room = (f64::from(remaining) - headroom) / syncs;
-            let grown = (self.share + full * SHARE_GROWTH * secs).min(ours + room);
+            let grown = if self.share < equal {
+                // Below an equal split (a sync that just started): our
+                // part of the room at once.
+                (ours + room).min(equal)
+            } else {
+                (self.share + full * SHARE_GROWTH * secs).min(ours + room)
+            };
             self.share.max(grown)
         }
         .clamp(1.0, full);
@@ -551,28 +561,31 @@ mod tests {
 
     #[test]
     fn a_full_window_shrinks_the_shares_to_leave_headroom_and_towards_equal() {
-        // Two syncs with 120 and 60 of the 188 HubSpot counts.
+        // Two syncs with 120 and 60 of the 188 HubSpot counts: the larger
+        // gives up more than its proportional part, the smaller keeps it.
         let (big, small) = (share_after(190.0, 120, 188), share_after(190.0, 60, 188));
+        let proportional = |ours: f64| ours * (190.0 - f64::from(headroom(190))) / 188.0;
         assert!(
             big + small <= 190.0 - f64::from(headroom(190)),
             "{big} + {small}"
         );
-        assert!(big < 120.0 && small >= 60.0, "{big}, {small}");
+        assert!(big < proportional(120.0) - 10.0, "{big}");
+        assert!((small - proportional(60.0)).abs() < 1e-9, "{small}");
         // A share is never raised by a full window.
         assert_eq!(share_after(50.0, 60, 188), 50.0);
     }
 
     #[test]
-    fn room_grows_the_share_slowly_and_to_an_equal_part_of_the_room_at_most() {
-        // 60 ours of 120 counted: room to spare.
-        let grown = share_after(60.0, 60, 120);
-        assert!(
-            grown > 60.0 && grown <= 61.0,
-            "{grown}: half a percent of 190 a second"
-        );
-        // 30 ours of 180: 10 free, 6 past the headroom, split in 6 syncs.
-        assert_eq!(share_after(30.5, 30, 180), 31.0);
-        assert_eq!(share_after(60.0, 30, 180), 60.0, "never lowered by room");
+    fn room_lets_a_small_share_catch_up_at_once_and_a_large_one_grow_slowly() {
+        // 60 ours of 150: counted as one of three syncs, an equal split is
+        // 62; the room (40, less 4 of headroom, split in three) allows it.
+        assert_eq!(share_after(60.0, 60, 150), 62.0);
+        // 100 ours of 150: above an equal split of two, half a percent of
+        // the limit a second.
+        let grown = share_after(100.0, 100, 150);
+        assert!(grown > 100.0 && grown <= 101.0, "{grown}");
+        // Room never lowers a share.
+        assert_eq!(share_after(60.0, 30, 180), 60.0);
         // Alone: the whole window.
         assert_eq!(share_after(60.0, 60, 60), 190.0);
     }
