@@ -147,10 +147,24 @@ def schema_problems(meta: object, schema: dict) -> list[str]:
     return problems
 
 
-def all_problems(meta: object, schema: dict, dockerfile: str, cargo_version: str) -> list[str]:
+def icon_problems(meta: dict, root: Path) -> list[str]:
+    """The icon metadata.yaml names must be an SVG file beside it."""
+    icon = meta.get("data", {}).get("icon")
+    if icon is None:
+        return []
+    path = root / str(icon)
+    if not path.is_file():
+        return [f"metadata.yaml /data/icon: {icon} is not a file beside metadata.yaml"]
+    if "<svg" not in path.read_text(errors="replace")[:500]:
+        return [f"metadata.yaml /data/icon: {icon} is not an SVG image"]
+    return []
+
+
+def all_problems(meta: object, schema: dict, dockerfile: str, cargo_version: str, root: Path) -> list[str]:
     problems = schema_problems(meta, schema)
     if isinstance(meta, dict):
         problems += dockerfile_problems(dockerfile, meta, cargo_version)
+        problems += icon_problems(meta, root)
     return problems
 
 
@@ -183,6 +197,10 @@ def mutants(meta: dict, dockerfile: str) -> list[tuple[str, dict, str]]:
         ("allowedHosts without HubSpot", meta_with(put("allowedHosts", {"hosts": ["example.com"]})), dockerfile),
         ("image tag differs from the labels", meta_with(put("dockerImageTag", "9.9.9")), dockerfile),
         ("repository differs from the labels", meta_with(put("dockerRepository", "airbyte/other")), dockerfile),
+        ("icon file missing", meta_with(put("icon", "missing.svg")), dockerfile),
+        ("icon not an SVG", meta_with(put("icon", "Cargo.toml")), dockerfile),
+        ("documentation link of an unknown type", meta_with(put("externalDocumentationUrls", [{"title": "x", "url": "https://example.com", "type": "blog"}])), dockerfile),
+        ("documentation link without a title", meta_with(put("externalDocumentationUrls", [{"url": "https://example.com"}])), dockerfile),
     ]
     if "metadataSpecVersion" in meta:
         m = copy.deepcopy(meta)
@@ -211,14 +229,14 @@ def main() -> int:
     dockerfile = (root / "Dockerfile").read_text()
     cargo_version = tomllib.loads((root / "Cargo.toml").read_text())["package"]["version"]
 
-    problems = all_problems(meta, schema, dockerfile, cargo_version)
+    problems = all_problems(meta, schema, dockerfile, cargo_version, root)
     if problems:
         print("metadata_check: FAILED", file=sys.stderr)
         for p in problems:
             print(f"  - {p}", file=sys.stderr)
         return 1
 
-    not_caught = [what for what, m, d in mutants(meta, dockerfile) if not all_problems(m, schema, d, cargo_version)]
+    not_caught = [what for what, m, d in mutants(meta, dockerfile) if not all_problems(m, schema, d, cargo_version, root)]
     if not_caught:
         print("metadata_check: FAILED: the self-test's broken variants passed the checks:", file=sys.stderr)
         for what in not_caught:
