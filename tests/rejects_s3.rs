@@ -382,16 +382,7 @@ struct LiveSync {
 
 impl LiveSync {
     fn start(scratch: &Scratch, config: &Value) -> LiveSync {
-        let config = scratch.write("config.json", &config.to_string());
-        let catalog = scratch.write("catalog.json", CATALOG);
-        let mut child = Command::new(BIN)
-            .args(["write", "--config", config.to_str().unwrap()])
-            .args(["--catalog", catalog.to_str().unwrap()])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("binary starts");
+        let mut child = spawn_write(scratch, config);
         let (tx, lines) = channel();
         let stdout = child.stdout.take().unwrap();
         thread::spawn(move || {

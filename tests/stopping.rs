@@ -6,26 +6,12 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::*;
 use hubspot_emulator::{Emulator, Latency};
 use serde_json::json;
-
-/// Starts `write` with a piped stdin the test keeps open.
-fn spawn_write(s: &Scratch, config: &serde_json::Value) -> Child {
-    let config = s.write("config.json", &config.to_string());
-    let catalog = s.write("catalog.json", CATALOG);
-    Command::new(BIN)
-        .args(["write", "--config", config.to_str().unwrap()])
-        .args(["--catalog", catalog.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
 
 /// Waits until the emulator has received `n` requests (the upsert is in
 /// flight once it arrived: the emulator answers it after its latency).

@@ -218,6 +218,21 @@ pub fn write(scratch: &Scratch, config: &Value, input: &str) -> Run {
     write_with(scratch, config, CATALOG, &[], input)
 }
 
+/// Starts `write` with this config and piped stdin, stdout and stderr: for
+/// tests that feed the sync while it runs (and may keep stdin open).
+pub fn spawn_write(scratch: &Scratch, config: &Value) -> std::process::Child {
+    let config = scratch.write("config.json", &config.to_string());
+    let catalog = scratch.write("catalog.json", CATALOG);
+    Command::new(BIN)
+        .args(["write", "--config", config.to_str().unwrap()])
+        .args(["--catalog", catalog.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts")
+}
+
 /// Runs `write` with this config, catalog text and extra arguments.
 pub fn write_with(
     scratch: &Scratch,
