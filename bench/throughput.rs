@@ -37,7 +37,7 @@ use destination_hubspot::hubspot::batch::Written;
 use destination_hubspot::hubspot::governor::Governor;
 use destination_hubspot::hubspot::HubSpotError;
 use destination_hubspot::protocol::Output;
-use destination_hubspot::write::{self, ContactWrite, RunOptions, Summary};
+use destination_hubspot::write::{self, RecordWrite, RunOptions, Summary};
 use hubspot_emulator::{Emulator, Latency, Options, RateLimit, DEFAULT_TOKEN};
 use serde_json::{json, Value};
 
@@ -357,7 +357,7 @@ fn cpu_path(n: u64) -> String {
 struct NullSink;
 
 impl write::Sink for NullSink {
-    fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+    fn write(&self, _: usize, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError> {
         let body: usize = writes
             .iter()
             .map(|w| serde_json::to_vec(&w.properties).map_or(0, |b| b.len()))

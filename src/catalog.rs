@@ -1,6 +1,8 @@
 //! The configured catalog: which streams (name and namespace) this sync
-//! writes, and the record field that holds each stream's email. A stream
-//! that Airbyte maps to another HubSpot object than contacts is refused.
+//! writes, the HubSpot object Airbyte's object mapping chose for each
+//! (`destination_object_name`) with its primary key, and the record field
+//! that holds a contact stream's email. Which object and matching key a
+//! stream finally writes is decided with the config in `write::targets`.
 //!
 //! The email is the field `email`, unless the stream's primary key names an
 //! email field (`[["Email"]]`, `[["contact", "email_address"]]`). A source's
@@ -36,11 +38,20 @@ struct RawStream {
     namespace: Option<String>,
 }
 
-/// One stream the sync writes to HubSpot contacts.
+/// One stream the sync writes.
 #[derive(Debug, Clone)]
 pub struct Stream {
-    /// Path of the record field holding the email.
+    /// Its position in the catalog (streams listed twice count once).
+    pub index: usize,
+    /// Its name.
+    pub name: String,
+    /// Path of the record field holding the email (contacts by email).
     pub email_field: Vec<String>,
+    /// The HubSpot object Airbyte's object mapping chose, if it did.
+    pub object: Option<String>,
+    /// The stream's single primary key path, if it has one: with an
+    /// object mapping, the matching key.
+    pub primary_key: Option<Vec<String>>,
 }
 
 /// The streams of a configured catalog, by (namespace, name); a catalog
@@ -73,13 +84,14 @@ impl Catalog {
                     "/streams/{i}/destination_sync_mode: `{other}` is not supported; use append_dedup, append or update"
                 ),
             }
-            if let Some(object) = s.destination_object_name.as_deref() {
-                if !is_contacts(object) {
-                    bail!(
-                        "/streams/{i}/destination_object_name: `{object}` is not supported yet: this destination writes HubSpot contacts only, and would otherwise have written these records as contacts; map the stream to `contacts` or leave it out of the sync"
-                    );
-                }
-            }
+            let object = s
+                .destination_object_name
+                .map(|o| o.trim().to_string())
+                .filter(|o| !o.is_empty());
+            let primary_key = match s.primary_key.as_deref() {
+                Some([key]) if !key.is_empty() => Some(key.clone()),
+                _ => None,
+            };
             let email_field = match s.primary_key.as_deref() {
                 Some([key])
                     if key
@@ -90,10 +102,20 @@ impl Catalog {
                 }
                 _ => vec!["email".to_string()],
             };
-            let key = (s.stream.namespace, s.stream.name);
+            let key = (s.stream.namespace, s.stream.name.clone());
             // A stream listed twice: the last entry wins.
             streams.retain(|(k, _)| *k != key);
-            streams.push((key, Stream { email_field }));
+            let stream = Stream {
+                index: 0,
+                name: s.stream.name,
+                email_field,
+                object,
+                primary_key,
+            };
+            streams.push((key, stream));
+        }
+        for (index, (_, s)) in streams.iter_mut().enumerate() {
+            s.index = index;
         }
         if streams.is_empty() {
             bail!("/streams: the catalog has no stream to write");
@@ -123,13 +145,11 @@ impl Catalog {
     }
 }
 
-/// Whether an object name is HubSpot's contacts object (by name, singular
-/// or plural, or its type id `0-1`).
-fn is_contacts(object: &str) -> bool {
-    let object = object.trim();
-    ["contacts", "contact", "0-1"]
-        .iter()
-        .any(|c| object.eq_ignore_ascii_case(c))
+/// Its streams, in catalog order (`Stream::index`).
+impl Catalog {
+    pub fn streams(&self) -> impl Iterator<Item = &Stream> {
+        self.streams.iter().map(|(_, s)| s)
+    }
 }
 
 #[cfg(test)]
@@ -197,23 +217,16 @@ mod tests {
     }
 
     #[test]
-    fn a_stream_mapped_to_another_object_is_refused_not_written_as_contacts() {
-        let catalog = |object: &str| {
-            format!(
-                r#"{{"streams":[{{"stream":{{"name":"s"}}}},{{"stream":{{"name":"accounts"}},"destination_object_name":"{object}"}}]}}"#
-            )
-        };
-        for object in ["contacts", "Contact", "0-1"] {
-            assert!(Catalog::parse(&catalog(object)).is_ok(), "{object}");
-        }
-        for object in ["companies", "deals", "2-123456"] {
-            let err = Catalog::parse(&catalog(object)).unwrap_err().to_string();
-            assert!(
-                err.contains("/streams/1/destination_object_name")
-                    && err.contains(&format!("`{object}` is not supported yet")),
-                "{err}"
-            );
-        }
+    fn the_object_airbyte_mapped_and_the_primary_key_are_kept() {
+        let c = Catalog::parse(r#"{"streams":[{"stream":{"name":"s"}},{"stream":{"name":"accounts"},"destination_object_name":" companies ","primary_key":[["external_id"]]},{"stream":{"name":"s"},"primary_key":[["a"],["b"]]}]}"#).unwrap();
+        let accounts = c.stream("accounts", None).unwrap();
+        assert_eq!(accounts.object.as_deref(), Some("companies"));
+        assert_eq!(accounts.primary_key, Some(vec!["external_id".to_string()]));
+        let s = c.stream("s", None).unwrap();
+        assert_eq!((s.object.clone(), s.primary_key.clone()), (None, None));
+        let indexes: Vec<usize> = c.streams().map(|s| s.index).collect();
+        assert_eq!(indexes, vec![0, 1], "the stream listed twice counts once");
+        assert_eq!(c.stream("accounts", None).unwrap().index, 0);
     }
 
     #[test]

@@ -75,7 +75,7 @@ fn probe(config: &Config) -> Result<(), String> {
             ))
         }
     }
-    let props = Properties::fetch(&client).map_err(|e| e.message)?;
+    let props = Properties::fetch(&client, "contacts").map_err(|e| e.message)?;
     if props.get("email").is_none() {
         return Err(format!(
             "{} did not list the contact `email` property: is `base_url` HubSpot's API?",
@@ -87,7 +87,7 @@ fn probe(config: &Config) -> Result<(), String> {
     }
     // The write scope, proven without writing: an empty upsert is refused
     // for its content (400) only once the scopes are granted (else 403).
-    let probe = client.paths().contacts_batch("upsert");
+    let probe = client.paths().objects_batch("contacts", "upsert");
     match client.post(&probe, br#"{"inputs":[]}"#) {
         Ok(_) => Ok(()),
         Err(e) => Err(e.message),

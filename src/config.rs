@@ -106,6 +106,38 @@ pub enum Deletes {
     Archive,
 }
 
+/// The config's `objects` entry for one stream: the HubSpot object it
+/// writes and the property records are matched by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectChoice {
+    pub object: String,
+    /// `None`: the object's default (email for contacts).
+    pub matching_key: Option<String>,
+}
+
+/// Which association type a configured association creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssociationLabel {
+    /// HubSpot's default, unlabelled association.
+    Default,
+    /// The primary one of the pair (a contact's primary company).
+    Primary,
+    /// An association type id.
+    Type(u32),
+}
+
+/// One configured association: records of `stream` are associated with the
+/// `to_object` record whose `to_matching_key` equals their `field`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssociationSpec {
+    pub stream: String,
+    /// The record field path (split on '.').
+    pub field: Vec<String>,
+    pub to_object: String,
+    pub to_matching_key: String,
+    pub label: AssociationLabel,
+}
+
 /// The validated, typed configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -137,6 +169,9 @@ pub struct Config {
     pub retry_initial_delay: Duration,
     pub daily_quota_reserve: u64,
     pub strict_input: bool,
+    /// Stream name → the object it writes (without Airbyte's mapping).
+    pub objects: Vec<(String, ObjectChoice)>,
+    pub associations: Vec<AssociationSpec>,
     /// What the config holds that does nothing (unknown keys), for a WARN.
     pub warnings: Vec<String>,
 }
@@ -222,6 +257,8 @@ impl Config {
             )),
             daily_quota_reserve: int_field(obj, "daily_quota_reserve", 1000),
             strict_input: bool_field(obj, "strict_input", false),
+            objects: objects_from(obj),
+            associations: associations_from(obj)?,
             warnings: unknown_keys(raw).into_iter().collect(),
         })
     }
@@ -441,6 +478,65 @@ fn rejects_storage_from(obj: &Map<String, Value>) -> Result<(Option<PathBuf>, Op
             secret_access_key: Secret::new(text("secret_access_key")),
         }),
     ))
+}
+
+/// The `objects` map, as typed entries (its shape is checked by the spec).
+fn objects_from(obj: &Map<String, Value>) -> Vec<(String, ObjectChoice)> {
+    let Some(Value::Object(map)) = obj.get("objects") else {
+        return Vec::new();
+    };
+    map.iter()
+        .map(|(stream, choice)| {
+            let text = |k: &str| {
+                choice
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .map(|s| s.trim().to_string())
+            };
+            let entry = ObjectChoice {
+                object: text("object").unwrap_or_default(),
+                matching_key: text("matching_key").filter(|k| !k.is_empty()),
+            };
+            (stream.clone(), entry)
+        })
+        .collect()
+}
+
+/// The `associations` list, typed; a label that is neither `primary` nor
+/// a type id is refused, naming its entry.
+fn associations_from(obj: &Map<String, Value>) -> Result<Vec<AssociationSpec>> {
+    let Some(Value::Array(list)) = obj.get("associations") else {
+        return Ok(Vec::new());
+    };
+    let mut specs = Vec::new();
+    for (i, a) in list.iter().enumerate() {
+        let text = |k: &str| {
+            a.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        let label = match a.get("label") {
+            None | Some(Value::Null) => AssociationLabel::Default,
+            Some(Value::String(s)) if s.trim().is_empty() => AssociationLabel::Default,
+            Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("primary") => {
+                AssociationLabel::Primary
+            }
+            Some(v) => match v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()) {
+                Some(id) if id > 0 && id <= u64::from(u32::MAX) => AssociationLabel::Type(id as u32),
+                _ => bail!("config is invalid: /associations/{i}/label: use `primary`, an association type id, or leave it out for the default association"),
+            },
+        };
+        specs.push(AssociationSpec {
+            stream: text("stream"),
+            field: text("field").split('.').map(str::to_string).collect(),
+            to_object: text("to_object"),
+            to_matching_key: text("to_matching_key"),
+            label,
+        });
+    }
+    Ok(specs)
 }
 
 fn str_field<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -715,6 +811,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("/timezone"), "{err}");
+    }
+
+    #[test]
+    fn objects_and_associations_are_typed() {
+        let c = Config::from_value(&json!({"access_token": "t",
+            "objects": {"accounts": {"object": "companies", "matching_key": "external_id"}, "people": {"object": "contacts"}},
+            "associations": [
+                {"stream": "people", "field": "account.id", "to_object": "companies", "to_matching_key": "external_id"},
+                {"stream": "people", "field": "x", "to_object": "companies", "to_matching_key": "external_id", "label": "Primary"},
+                {"stream": "deals", "field": "x", "to_object": "companies", "to_matching_key": "external_id", "label": 341}
+            ]}))
+        .unwrap();
+        assert_eq!(
+            c.objects,
+            vec![
+                (
+                    "accounts".to_string(),
+                    ObjectChoice {
+                        object: "companies".into(),
+                        matching_key: Some("external_id".into())
+                    }
+                ),
+                (
+                    "people".to_string(),
+                    ObjectChoice {
+                        object: "contacts".into(),
+                        matching_key: None
+                    }
+                ),
+            ]
+        );
+        assert_eq!(c.associations[0].field, vec!["account", "id"]);
+        let labels: Vec<_> = c.associations.iter().map(|a| a.label.clone()).collect();
+        assert_eq!(
+            labels,
+            vec![
+                AssociationLabel::Default,
+                AssociationLabel::Primary,
+                AssociationLabel::Type(341)
+            ]
+        );
+        let bad = Config::from_value(&json!({"access_token": "t", "associations": [
+            {"stream": "s", "field": "f", "to_object": "companies", "to_matching_key": "k", "label": "best"}]}))
+        .unwrap_err();
+        assert!(
+            format!("{bad:#}").contains("/associations/0/label"),
+            "{bad:#}"
+        );
+        let missing = Config::from_value(
+            &json!({"access_token": "t", "objects": {"s": {"matching_key": "k"}}}),
+        )
+        .unwrap_err();
+        assert!(format!("{missing:#}").contains("/objects/s"), "{missing:#}");
     }
 
     #[test]

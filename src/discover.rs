@@ -15,7 +15,7 @@ const SYNC_MODES: [&str; 3] = ["append", "append_dedup", "update"];
 /// The DESTINATION_CATALOG payload for this account.
 pub fn discover(config: &Config) -> Result<Value, HubSpotError> {
     let client = Client::new(config);
-    let props = Properties::fetch(&client)?;
+    let props = Properties::fetch(&client, "contacts")?;
     Ok(catalog(&props))
 }
 

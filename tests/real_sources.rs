@@ -15,7 +15,7 @@ use destination_hubspot::hubspot::batch::Written;
 use destination_hubspot::hubspot::errors::RejectReason;
 use destination_hubspot::hubspot::HubSpotError;
 use destination_hubspot::protocol::Output;
-use destination_hubspot::write::{self, ContactWrite, RunOptions, Sink};
+use destination_hubspot::write::{self, RecordWrite, RunOptions, Sink};
 use serde_json::{json, Value};
 
 /// Ann, as HubSpot holds her before every sync.
@@ -397,11 +397,11 @@ fn spreadsheet_headers_are_matched_by_label() {
 /// quoting the value as HubSpot does, and keeps every input it was sent.
 #[derive(Default)]
 struct Refusing {
-    seen: Mutex<Vec<ContactWrite>>,
+    seen: Mutex<Vec<RecordWrite>>,
 }
 
 impl Sink for Refusing {
-    fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+    fn write(&self, _: usize, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError> {
         self.seen
             .lock()
             .unwrap()
@@ -427,7 +427,7 @@ fn through_refusing(
     emu: &Emulator,
     records: &[Value],
     log_record_data: bool,
-) -> (Vec<ContactWrite>, String) {
+) -> (Vec<RecordWrite>, String) {
     let config =
         Config::from_value(&config(emu, json!({"log_record_data": log_record_data}))).unwrap();
     let catalog = Catalog::parse(CATALOG).unwrap();

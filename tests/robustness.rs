@@ -5,10 +5,12 @@
 mod common;
 
 use common::*;
+use destination_hubspot::catalog::Catalog;
 use destination_hubspot::config::Config;
 use destination_hubspot::hubspot::properties::Properties;
 use destination_hubspot::protocol::Fields;
 use destination_hubspot::write::mapping::{Mapper, Outcome};
+use destination_hubspot::write::targets::Targets;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -62,12 +64,12 @@ fn properties() -> Properties {
 
 #[test]
 fn mapping_survives_any_record_and_keeps_its_invariants() {
-    let props = properties();
+    let catalog = Catalog::parse(r#"{"streams":[{"stream":{"name":"s"}}]}"#).unwrap();
+    let targets = Targets::contacts_only(&catalog, properties());
     for null_values in ["ignore", "clear"] {
         for unknown in ["drop", "reject"] {
             let config = Config::from_value(&json!({"access_token": "pat-x", "null_values": null_values, "unknown_properties": unknown, "lifecycle_stage": "lead"})).unwrap();
-            let email_field = ["email".to_string()];
-            let mapper = Mapper::new(&config, &props, &email_field);
+            let mapper = Mapper::new(&config, &targets, targets.route(0));
             let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
                 cases: 256,
                 ..ProptestConfig::default()
@@ -83,14 +85,17 @@ fn mapping_survives_any_record_and_keeps_its_invariants() {
                         let data: Map<String, Value> = fields.into_iter().collect();
                         let mapped = mapper.map(&Fields::from_map(&data));
                         if let Outcome::Write(w) = &mapped.outcome {
-                            prop_assert_eq!(w.email().trim(), w.email());
-                            prop_assert_eq!(w.email().to_lowercase(), w.email());
+                            prop_assert_eq!(w.key().trim(), w.key());
+                            prop_assert_eq!(w.key().to_lowercase(), w.key());
                             prop_assert!(w
                                 .properties
                                 .iter()
                                 .all(|(k, _)| !k.starts_with("_airbyte_")));
-                            prop_assert!(!w.email().is_empty());
-                            prop_assert!(w.properties.iter().all(|(k, _)| props.get(k).is_some()));
+                            prop_assert!(!w.key().is_empty());
+                            prop_assert!(w
+                                .properties
+                                .iter()
+                                .all(|(k, _)| targets.targets[0].properties.get(k).is_some()));
                         }
                         Ok(())
                     },

@@ -190,7 +190,7 @@ fn a_dry_run_reads_which_contacts_exist_writes_nothing_and_emits_no_state() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.states().is_empty(), "a dry run emits no state");
     assert!(
-        run.logs().contains("dry run: nothing was written and no state emitted; 3 contact(s) would be created and 2 updated (5 records), 1 record(s) rejected, 1 input line(s) skipped; 2 API call(s) made, none of them a write"),
+        run.logs().contains("dry run: nothing was written and no state emitted; 3 record(s) would be created and 2 updated (5 records), 1 record(s) rejected, 1 input line(s) skipped; 2 API call(s) made, none of them a write"),
         "{}",
         run.logs()
     );
@@ -216,7 +216,7 @@ fn a_dry_run_reads_which_contacts_exist_writes_nothing_and_emits_no_state() {
         .collect();
     let actions: Vec<(&str, &str)> = rows
         .iter()
-        .map(|r| (r["action"].as_str().unwrap(), r["email"].as_str().unwrap()))
+        .map(|r| (r["action"].as_str().unwrap(), r["key"].as_str().unwrap()))
         .collect();
     assert_eq!(
         actions,

@@ -79,19 +79,41 @@ impl ApiVersion {
         }
     }
 
-    /// A contacts batch endpoint: `op` is `upsert`, `update`, `read`, ….
-    pub fn contacts_batch(self, op: &str) -> String {
-        format!("{}/batch/{op}", self.crm("objects", "contacts"))
+    /// An object's batch endpoint: `op` is `upsert`, `update`, `read`, ….
+    pub fn objects_batch(self, object: &str, op: &str) -> String {
+        format!("{}/batch/{op}", self.crm("objects", object))
     }
 
-    /// One contact by record id, with `query` (e.g. `properties=email`).
-    pub fn contact(self, id: &str, query: &str) -> String {
-        format!("{}/{id}?{query}", self.crm("objects", "contacts"))
+    /// One record by id, with `query` (e.g. `properties=email`).
+    pub fn object(self, object: &str, id: &str, query: &str) -> String {
+        format!("{}/{id}?{query}", self.crm("objects", object))
     }
 
-    /// The contact property definitions (GET lists them, POST creates one).
-    pub fn contact_properties(self) -> String {
-        self.crm("properties", "contacts")
+    /// An object's property definitions (GET lists them, POST creates one).
+    pub fn properties(self, object: &str) -> String {
+        self.crm("properties", object)
+    }
+
+    /// An object's pipelines (deals, tickets).
+    pub fn pipelines(self, object: &str) -> String {
+        self.crm("pipelines", object)
+    }
+
+    /// The custom object definitions.
+    pub fn schemas(self) -> String {
+        match self.0.name {
+            LEGACY => "/crm/v3/schemas".to_string(),
+            version => format!("/crm-object-schemas/{version}/schemas"),
+        }
+    }
+
+    /// An associations batch endpoint from `from` to `to`: `op` is
+    /// `associate/default`, `create` or `read`. The legacy family is v4.
+    pub fn associations_batch(self, from: &str, to: &str, op: &str) -> String {
+        match self.0.name {
+            LEGACY => format!("/crm/v4/associations/{from}/{to}/batch/{op}"),
+            version => format!("/crm/associations/{version}/{from}/{to}/batch/{op}"),
+        }
     }
 
     /// Account information: `what` is `details`, `api-usage/daily/private-apps`, ….
@@ -164,17 +186,23 @@ mod tests {
     fn date_versions_put_the_version_after_the_api_name() {
         let v = version("2026-09");
         assert_eq!(
-            v.contacts_batch("upsert"),
+            v.objects_batch("contacts", "upsert"),
             "/crm/objects/2026-09/contacts/batch/upsert"
         );
         assert_eq!(
-            v.contact("7", "properties=email"),
-            "/crm/objects/2026-09/contacts/7?properties=email"
+            v.object("companies", "7", "properties=name"),
+            "/crm/objects/2026-09/companies/7?properties=name"
         );
-        assert_eq!(v.contact_properties(), "/crm/properties/2026-09/contacts");
+        assert_eq!(v.properties("contacts"), "/crm/properties/2026-09/contacts");
+        assert_eq!(v.pipelines("deals"), "/crm/pipelines/2026-09/deals");
+        assert_eq!(v.schemas(), "/crm-object-schemas/2026-09/schemas");
+        assert_eq!(
+            v.associations_batch("contacts", "companies", "associate/default"),
+            "/crm/associations/2026-09/contacts/companies/batch/associate/default"
+        );
         assert_eq!(v.account_info("details"), "/account-info/2026-09/details");
         assert_eq!(
-            version("2026-03").contacts_batch("read"),
+            version("2026-03").objects_batch("contacts", "read"),
             "/crm/objects/2026-03/contacts/batch/read"
         );
     }
@@ -183,10 +211,15 @@ mod tests {
     fn legacy_paths_are_hubspots_v3_family() {
         let v = version("v3");
         assert_eq!(
-            v.contacts_batch("update"),
+            v.objects_batch("contacts", "update"),
             "/crm/v3/objects/contacts/batch/update"
         );
-        assert_eq!(v.contact_properties(), "/crm/v3/properties/contacts");
+        assert_eq!(v.properties("contacts"), "/crm/v3/properties/contacts");
+        assert_eq!(v.schemas(), "/crm/v3/schemas");
+        assert_eq!(
+            v.associations_batch("deals", "companies", "create"),
+            "/crm/v4/associations/deals/companies/batch/create"
+        );
         assert_eq!(v.account_info("details"), "/account-info/v3/details");
     }
 

@@ -1,4 +1,4 @@
-//! Writing one batch of contacts so that every input ends written or
+//! Writing one batch of records so that every input ends written or
 //! rejected with its own reason. This file is the loop and the request
 //! body; reading a 2xx answer (207 errors mapped back by
 //! `objectWriteTraceId`) is in `results`, narrowing a whole-batch 400 to the
@@ -18,13 +18,46 @@ mod narrow;
 mod read;
 mod results;
 
-pub(crate) use read::{property, read_by_email};
+pub(crate) use read::{property, read_by};
 
-/// Upsert by email, or update by record id.
+/// Which object a batch writes and how its inputs name their record: an
+/// upsert by a unique property (`by`), or an update by record id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    UpsertByEmail,
-    UpdateById,
+pub struct Mode<'a> {
+    /// The object's name in paths (`contacts`, `companies`, `2-90001`).
+    pub object: &'a str,
+    /// The unique property inputs are upserted by; `None`: update by id.
+    pub by: Option<&'a str>,
+}
+
+impl<'a> Mode<'a> {
+    /// Upserts of `object` by its unique property `by`.
+    pub fn upsert(object: &'a str, by: &'a str) -> Mode<'a> {
+        Mode {
+            object,
+            by: Some(by),
+        }
+    }
+
+    /// Updates of `object` by record id.
+    pub fn update(object: &'a str) -> Mode<'a> {
+        Mode { object, by: None }
+    }
+
+    /// Contacts upserted by email (whose 409s and merges HubSpot explains).
+    pub fn by_email(self) -> bool {
+        self.by == Some("email")
+    }
+
+    /// Whether two values of the matching key are the same record's:
+    /// emails match in any case, other values exactly.
+    pub fn same_key(self, a: &str, b: &str) -> bool {
+        if self.by_email() {
+            a.eq_ignore_ascii_case(b)
+        } else {
+            a == b
+        }
+    }
 }
 
 /// Property values of one write, by property name.
@@ -55,10 +88,12 @@ pub enum Written {
 /// Writes `inputs` (at most 100) and returns one result per input, in order.
 /// An `Err` is fatal for the sync (auth, retries exhausted, quota).
 pub fn write(client: &Client, mode: Mode, inputs: &[Input]) -> Result<Vec<Written>, HubSpotError> {
-    let path = client.paths().contacts_batch(match mode {
-        Mode::UpsertByEmail => "upsert",
-        Mode::UpdateById => "update",
-    });
+    let op = if mode.by.is_some() {
+        "upsert"
+    } else {
+        "update"
+    };
+    let path = client.paths().objects_batch(mode.object, op);
     let mut batch = Batch {
         client,
         mode,
@@ -92,7 +127,7 @@ pub fn write(client: &Client, mode: Mode, inputs: &[Input]) -> Result<Vec<Writte
 /// inputs still to send (a stack: the last pushed goes next).
 struct Batch<'c, 'i> {
     client: &'c Client,
-    mode: Mode,
+    mode: Mode<'i>,
     inputs: &'i [Input<'i>],
     results: Vec<Option<Written>>,
     pending: Vec<Vec<usize>>,
@@ -175,7 +210,7 @@ impl Batch<'_, '_> {
             return Ok(narrowed);
         }
         let ids: Vec<&str> = to_read.iter().map(|(i, _)| self.inputs[*i].id).collect();
-        let found = narrow::existing_emails(self.client, &ids)?;
+        let found = narrow::existing(self.client, self.mode, &ids)?;
         for (i, why) in to_read {
             match &found {
                 // The read failed: leave the input a suspect.
@@ -214,7 +249,7 @@ fn encode(mode: Mode, inputs: &[Input], group: &[usize]) -> Vec<u8> {
             .iter()
             .map(|&i| Wire {
                 id: inputs[i].id,
-                id_property: (mode == Mode::UpsertByEmail).then_some("email"),
+                id_property: mode.by,
                 properties: WireProperties(&inputs[i]),
                 // HubSpot echoes it in per-input errors.
                 object_write_trace_id: i.to_string(),
@@ -236,7 +271,7 @@ struct Body<'a> {
 struct Wire<'a> {
     id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    id_property: Option<&'static str>,
+    id_property: Option<&'a str>,
     properties: WireProperties<'a>,
     object_write_trace_id: String,
 }
@@ -258,6 +293,12 @@ impl Serialize for WireProperties<'_> {
 pub(super) mod testing {
     use super::*;
 
+    /// Contacts by email.
+    pub const EMAIL: Mode<'static> = Mode {
+        object: "contacts",
+        by: Some("email"),
+    };
+
     /// An input owning its text for the test's length (leaked: tests only).
     pub fn input(email: &str, props: &[(&str, &str)]) -> Input<'static> {
         let properties: Values = props
@@ -274,15 +315,24 @@ pub(super) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::input;
+    use super::testing::{input, EMAIL};
     use super::*;
     use serde_json::{json, Value};
 
     #[test]
+    fn other_objects_are_upserted_by_their_unique_property() {
+        let inputs = vec![input("ext-1", &[("name", "Acme")])];
+        let mode = Mode::upsert("companies", "external_id");
+        let v: Value = serde_json::from_slice(&encode(mode, &inputs, &[0])).unwrap();
+        assert_eq!(v["inputs"][0]["idProperty"], "external_id");
+        assert!(mode.same_key("ext-1", "ext-1") && !mode.same_key("Ext-1", "ext-1"));
+        assert!(EMAIL.same_key("A@x.io", "a@x.io"));
+    }
+
+    #[test]
     fn encode_carries_trace_ids_and_id_property() {
         let inputs = vec![input("a@x.io", &[("firstname", "A")]), input("b@x.io", &[])];
-        let v: Value =
-            serde_json::from_slice(&encode(Mode::UpsertByEmail, &inputs, &[1, 0])).unwrap();
+        let v: Value = serde_json::from_slice(&encode(EMAIL, &inputs, &[1, 0])).unwrap();
         assert_eq!(
             v,
             json!({"inputs": [
@@ -297,8 +347,7 @@ mod tests {
         let mut inputs = vec![input("a@x.io", &[("firstname", "A")]), input("1", &[])];
         inputs[0].stage = Some("lead");
         inputs[1].stage = Some("");
-        let v: Value =
-            serde_json::from_slice(&encode(Mode::UpsertByEmail, &inputs, &[0, 1])).unwrap();
+        let v: Value = serde_json::from_slice(&encode(EMAIL, &inputs, &[0, 1])).unwrap();
         assert_eq!(
             v["inputs"][0]["properties"],
             json!({"firstname": "A", "lifecyclestage": "lead"})
@@ -318,7 +367,8 @@ mod tests {
             input("", &[("empty", "")]),
         ];
         let group: Vec<usize> = (0..12).map(|n| n % 2).collect();
-        let v: Value = serde_json::from_slice(&encode(Mode::UpdateById, &inputs, &group)).unwrap();
+        let v: Value =
+            serde_json::from_slice(&encode(Mode::update("contacts"), &inputs, &group)).unwrap();
         let first = &v["inputs"][0];
         assert_eq!(first["id"], tricky.as_str());
         assert_eq!(first["properties"][tricky.as_str()], tricky.as_str());

@@ -82,6 +82,9 @@ pub enum RejectReason {
     /// The record has no email field, or it is empty or not a string; the
     /// text names the fields that were looked for.
     NoEmail(String),
+    /// The record has no value for its object's matching key (another
+    /// property than email, or the record id); the text says where.
+    NoMatchingKey(String),
     /// The email is not a valid address (locally or per HubSpot).
     InvalidEmail,
     /// A field is no HubSpot property.
@@ -114,6 +117,7 @@ impl RejectReason {
     pub fn code(&self) -> &'static str {
         match self {
             RejectReason::NoEmail(_) => "no_email",
+            RejectReason::NoMatchingKey(_) => "no_matching_key",
             RejectReason::InvalidEmail => "invalid_email",
             RejectReason::UnknownProperty(_) => "unknown_property",
             RejectReason::ReadOnlyProperty(_) => "read_only_property",
@@ -134,6 +138,7 @@ impl RejectReason {
         use RejectReason as R;
         match self {
             R::NoEmail(d) => R::NoEmail(f(d)),
+            R::NoMatchingKey(d) => R::NoMatchingKey(d.clone()),
             R::InvalidEmail => R::InvalidEmail,
             R::UnknownProperty(p) => R::UnknownProperty(p.clone()),
             R::ReadOnlyProperty(p) => R::ReadOnlyProperty(p.clone()),
@@ -178,6 +183,7 @@ impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RejectReason::NoEmail(d) => write!(f, "no usable email: {d}"),
+            RejectReason::NoMatchingKey(d) => write!(f, "no matching key: {d}"),
             RejectReason::InvalidEmail => f.write_str("invalid email address"),
             RejectReason::UnknownProperty(p) => write!(f, "unknown property `{p}`"),
             RejectReason::ReadOnlyProperty(p) => write!(f, "read-only property `{p}`"),
@@ -185,7 +191,7 @@ impl fmt::Display for RejectReason {
             RejectReason::InvalidValue(d) => write!(f, "invalid value: {d}"),
             RejectReason::ValueTooLong(d) => write!(f, "value too long: {d}"),
             RejectReason::LifecycleRule(d) => write!(f, "lifecycle stage: {d}"),
-            RejectReason::Conflict(m) => write!(f, "conflict with another contact: {m}"),
+            RejectReason::Conflict(m) => write!(f, "conflict with another record: {m}"),
             RejectReason::MissingRequiredProperty { property, why } => write!(
                 f,
                 "HubSpot account rule: {property} is required {why} (set in HubSpot by an admin)"

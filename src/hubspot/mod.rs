@@ -6,6 +6,7 @@ pub mod batch;
 pub mod client;
 pub mod errors;
 pub mod governor;
+pub mod objects;
 pub mod properties;
 pub mod retry;
 

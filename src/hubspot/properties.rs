@@ -1,6 +1,6 @@
-//! Contact property definitions, read once per sync from the Properties API:
-//! what each property accepts, which are writable, and the lifecycle stage
-//! order.
+//! An object's property definitions, read once per sync from the Properties
+//! API: what each property accepts, which are writable, which hold unique
+//! values (matching keys), and the lifecycle stage order.
 
 use rustc_hash::FxHashMap;
 
@@ -36,9 +36,11 @@ pub struct Property {
     pub labels: Vec<String>,
     /// False for read-only and calculated properties.
     pub writable: bool,
+    /// HubSpot keeps its values unique: records can be upserted by it.
+    pub unique: bool,
 }
 
-/// The contacts object's property definitions.
+/// One object's property definitions.
 #[derive(Debug, Clone, Default)]
 pub struct Properties {
     /// Every field of every record is looked up here: a fast hash (the
@@ -51,14 +53,14 @@ pub struct Properties {
 }
 
 impl Properties {
-    /// Reads every contact property definition (one call).
-    pub fn fetch(client: &Client) -> Result<Properties, HubSpotError> {
-        let path = format!("{}?archived=false", client.paths().contact_properties());
+    /// Reads every property definition of `object` (one call).
+    pub fn fetch(client: &Client, object: &str) -> Result<Properties, HubSpotError> {
+        let path = format!("{}?archived=false", client.paths().properties(object));
         match client.get(&path)? {
             Outcome::Done(answer) => Ok(Properties::from_json(&answer.json())),
             Outcome::Invalid(answer, _) => Err(HubSpotError::new(
                 FailureType::System,
-                format!("reading contact properties failed ({})", answer.status),
+                format!("reading {object} properties failed ({})", answer.status),
             )),
         }
     }
@@ -135,6 +137,18 @@ impl Properties {
         self.by_name.is_empty()
     }
 
+    /// Writable properties with unique values (matching keys), sorted.
+    pub fn unique(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .by_name
+            .values()
+            .filter(|p| p.unique && p.writable)
+            .map(|p| p.name.as_str())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
     /// Writable property names, sorted (for `discover`).
     pub fn writable(&self) -> Vec<&Property> {
         let mut v: Vec<&Property> = self.by_name.values().filter(|p| p.writable).collect();
@@ -143,24 +157,30 @@ impl Properties {
     }
 }
 
-/// Creates a custom single-line text property named `name` (needs the
-/// `crm.schemas.contacts.write` scope). An existing one (409) is fine.
-pub(crate) fn create_text_property(client: &Client, name: &str) -> Result<Property, HubSpotError> {
+/// Creates a custom single-line text property of `object` named `name`
+/// in `group` (needs the object's `crm.schemas.….write` scope). An existing
+/// one (409) is fine.
+pub(crate) fn create_text_property(
+    client: &Client,
+    object: &str,
+    group: &str,
+    name: &str,
+) -> Result<Property, HubSpotError> {
     let body = json!({
         "name": name,
         "label": name,
         "type": "string",
         "fieldType": "text",
-        "groupName": "contactinformation",
+        "groupName": group,
         "description": "Created by destination-hubspot for a record field with no matching property."
     });
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    match client.post(&client.paths().contact_properties(), &bytes)? {
+    match client.post(&client.paths().properties(object), &bytes)? {
         Outcome::Done(answer) => Ok(parse_property(&answer.json()).unwrap_or_else(|| text(name))),
         Outcome::Invalid(answer, _) if answer.status == 409 => Ok(text(name)),
         Outcome::Invalid(_, reason) => Err(HubSpotError::new(
             FailureType::Config,
-            format!("creating the custom contact property `{name}` failed: {reason}"),
+            format!("creating the custom {object} property `{name}` failed: {reason}"),
         )),
     }
 }
@@ -174,6 +194,7 @@ fn text(name: &str) -> Property {
         options: Vec::new(),
         labels: Vec::new(),
         writable: true,
+        unique: false,
     }
 }
 
@@ -228,6 +249,7 @@ fn parse_property(p: &Value) -> Option<Property> {
         labels: options.iter().map(|o| o.2.clone()).collect(),
         options: options.into_iter().map(|o| o.1).collect(),
         writable: !read_only,
+        unique: p.get("hasUniqueValue").and_then(Value::as_bool) == Some(true),
     })
 }
 

@@ -1,15 +1,16 @@
-//! The batch stage: the open batch, and the dedupe — a record for an email
-//! already in the open batch is merged into its entry so that the entry
-//! equals applying both records in input order. A batch is full at 100
-//! contacts, 1,000 merged records or [`MAX_BYTES`] of data; nothing is
-//! remembered beyond it, so memory stays bounded however long the input.
+//! The batch stage: one open batch per target (object and matching key),
+//! and the dedupe — a record whose key is already in its open batch is
+//! merged into that entry so that the entry equals applying both records in
+//! input order. A batch is full at 100 records, 1,000 merged records or
+//! [`MAX_BYTES`] of data; nothing is remembered beyond it, so memory stays
+//! bounded however long the input.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use super::mapping::ContactWrite;
+use super::mapping::RecordWrite;
 
 /// HubSpot's batch size limit.
 pub(crate) const MAX_BATCH: usize = 100;
@@ -32,18 +33,20 @@ pub(crate) struct Origin {
 /// One batch input: the merged write and every record merged into it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
-    pub write: ContactWrite,
+    pub write: RecordWrite,
     /// Every record merged into it, in input order.
     pub origins: Vec<Origin>,
     /// Each merged record's own write, parallel to `origins` (empty while
     /// the entry holds one record): HubSpot refusing one record's value
     /// must not cost the others theirs.
-    pub parts: Vec<ContactWrite>,
+    pub parts: Vec<RecordWrite>,
 }
 
 /// A batch taken out of the open batch, ready to send.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
+    /// The target (object and matching key) it writes.
+    pub target: usize,
     pub entries: Vec<Entry>,
     /// Bytes of record data it holds.
     pub bytes: usize,
@@ -61,10 +64,11 @@ pub(crate) enum StageMerge {
     Last,
 }
 
-/// The open batch.
+/// The open batch of one target.
 pub(crate) struct OpenBatch {
+    target: usize,
     entries: Vec<Entry>,
-    /// Each email's entry.
+    /// Each key's entry.
     index: HashMap<String, usize>,
     records: usize,
     bytes: usize,
@@ -73,8 +77,9 @@ pub(crate) struct OpenBatch {
 }
 
 impl OpenBatch {
-    pub(crate) fn new(merge: StageMerge) -> OpenBatch {
+    pub(crate) fn new(target: usize, merge: StageMerge) -> OpenBatch {
         OpenBatch {
+            target,
             entries: Vec::with_capacity(MAX_BATCH),
             index: HashMap::with_capacity(MAX_BATCH),
             records: 0,
@@ -89,11 +94,11 @@ impl OpenBatch {
         self.entries.is_empty() || self.bytes + bytes <= MAX_BYTES
     }
 
-    /// Whether `write` can't merge into the entry for its email: an archive
-    /// and a write of one contact are separate calls, in input order.
-    pub(crate) fn clashes(&self, write: &ContactWrite) -> bool {
+    /// Whether `write` can't merge into the entry for its key: an archive
+    /// and a write of one record are separate calls, in input order.
+    pub(crate) fn clashes(&self, write: &RecordWrite) -> bool {
         self.index
-            .get(write.email())
+            .get(write.key())
             .is_some_and(|&i| self.entries[i].write.archive != write.archive)
     }
 
@@ -102,12 +107,12 @@ impl OpenBatch {
         &self.merge
     }
 
-    /// Adds a record of `bytes`, merging it into an entry for the same email
+    /// Adds a record of `bytes`, merging it into an entry for the same key
     /// (check [`OpenBatch::clashes`] first).
-    pub(crate) fn push(&mut self, write: ContactWrite, origin: Origin, bytes: usize) {
+    pub(crate) fn push(&mut self, write: RecordWrite, origin: Origin, bytes: usize) {
         self.records += 1;
         self.bytes += bytes;
-        if let Some(&i) = self.index.get(write.email()) {
+        if let Some(&i) = self.index.get(write.key()) {
             let entry = &mut self.entries[i];
             if entry.parts.is_empty() {
                 entry.parts.push(entry.write.clone());
@@ -120,7 +125,7 @@ impl OpenBatch {
         assert!(self.entries.len() < MAX_BATCH, "push on a full batch");
         self.opened.get_or_insert_with(Instant::now);
         self.index
-            .insert(write.email().to_string(), self.entries.len());
+            .insert(write.key().to_string(), self.entries.len());
         self.entries.push(Entry {
             write,
             origins: vec![origin],
@@ -147,6 +152,7 @@ impl OpenBatch {
         self.records = 0;
         self.opened = None;
         Batch {
+            target: self.target,
             entries: std::mem::replace(&mut self.entries, Vec::with_capacity(MAX_BATCH)),
             bytes: std::mem::take(&mut self.bytes),
         }
@@ -154,10 +160,15 @@ impl OpenBatch {
 }
 
 /// Applies `later` on top of `into`, as writing both in order would.
-pub(crate) fn fold(merge: &StageMerge, into: &mut ContactWrite, later: ContactWrite) {
+pub(crate) fn fold(merge: &StageMerge, into: &mut RecordWrite, later: RecordWrite) {
     let stage = merge_stage(merge, into.stage.take(), later.stage);
     into.properties.extend(later.properties);
     into.stage = stage;
+    for link in later.links {
+        if !into.links.contains(&link) {
+            into.links.push(link);
+        }
+    }
 }
 
 fn merge_stage(
@@ -186,8 +197,25 @@ fn merge_stage(
 mod tests {
     use super::*;
 
-    fn write(email: &str, props: &[(&str, &str)], stage: Option<&str>) -> ContactWrite {
-        ContactWrite::new(email, props.iter().copied(), stage)
+    fn write(email: &str, props: &[(&str, &str)], stage: Option<&str>) -> RecordWrite {
+        RecordWrite::contact(email, props.iter().copied(), stage)
+    }
+
+    #[test]
+    fn merged_records_keep_every_association_once() {
+        let mut b = OpenBatch::new(3, StageMerge::Last);
+        let mut first = write("a@x.io", &[], None);
+        first.links = vec![(0, "c1".into())];
+        let mut second = write("a@x.io", &[], None);
+        second.links = vec![(0, "c1".into()), (1, "d9".into())];
+        b.push(first, origin(1), 10);
+        b.push(second, origin(2), 10);
+        let batch = b.take();
+        assert_eq!(batch.target, 3);
+        assert_eq!(
+            batch.entries[0].write.links,
+            vec![(0, "c1".into()), (1, "d9".into())]
+        );
     }
 
     fn origin(line: u64) -> Origin {
@@ -200,7 +228,7 @@ mod tests {
 
     #[test]
     fn last_write_wins_per_property_and_keeps_earlier_ones() {
-        let mut b = OpenBatch::new(StageMerge::Last);
+        let mut b = OpenBatch::new(0, StageMerge::Last);
         b.push(
             write("a@x.io", &[("firstname", "A"), ("city", "Oslo")], None),
             origin(1),
@@ -235,7 +263,7 @@ mod tests {
 
     #[test]
     fn a_merged_entry_keeps_each_records_own_write() {
-        let mut b = OpenBatch::new(StageMerge::Last);
+        let mut b = OpenBatch::new(0, StageMerge::Last);
         b.push(write("a@x.io", &[("city", "Oslo")], None), origin(1), 10);
         assert!(b.take().entries[0].parts.is_empty(), "one record: no parts");
         let first = write("a@x.io", &[("city", "Oslo")], None);
@@ -247,10 +275,10 @@ mod tests {
 
     #[test]
     fn an_archive_and_a_write_of_one_contact_do_not_merge() {
-        let mut b = OpenBatch::new(StageMerge::Last);
+        let mut b = OpenBatch::new(0, StageMerge::Last);
         b.push(write("a@x.io", &[("city", "Oslo")], None), origin(1), 10);
-        assert!(b.clashes(&ContactWrite::archive_of("a@x.io")));
-        assert!(!b.clashes(&ContactWrite::archive_of("b@x.io")));
+        assert!(b.clashes(&RecordWrite::archive_of("a@x.io")));
+        assert!(!b.clashes(&RecordWrite::archive_of("b@x.io")));
         assert!(!b.clashes(&write("a@x.io", &[], None)));
     }
 
@@ -266,7 +294,7 @@ mod tests {
             (StageMerge::Last, "lead"),
             (StageMerge::Furthest(order), "customer"),
         ] {
-            let mut b = OpenBatch::new(merge.clone());
+            let mut b = OpenBatch::new(0, merge.clone());
             b.push(write("a@x.io", &[], Some("customer")), origin(1), 10);
             b.push(write("a@x.io", &[], None), origin(2), 10);
             b.push(write("a@x.io", &[], Some("lead")), origin(3), 10);
@@ -280,7 +308,7 @@ mod tests {
 
     #[test]
     fn full_at_one_hundred_distinct_emails() {
-        let mut b = OpenBatch::new(StageMerge::Last);
+        let mut b = OpenBatch::new(0, StageMerge::Last);
         for i in 0..99 {
             b.push(write(&format!("{i}@x.io"), &[], None), origin(i), 10);
         }
@@ -292,7 +320,7 @@ mod tests {
 
     #[test]
     fn every_email_finds_its_own_entry_after_reuse() {
-        let mut b = OpenBatch::new(StageMerge::Last);
+        let mut b = OpenBatch::new(0, StageMerge::Last);
         for round in 0..3 {
             for i in 0..MAX_BATCH - 1 {
                 let n = (round * 7 + i).to_string();
@@ -312,7 +340,7 @@ mod tests {
             let entries = b.take().entries;
             assert_eq!(entries.len(), MAX_BATCH - 1);
             for (i, e) in entries.iter().enumerate() {
-                assert_eq!(e.write.email(), format!("{i}@x.io"));
+                assert_eq!(e.write.key(), format!("{i}@x.io"));
                 assert_eq!(
                     e.write.properties.get("n").map(String::as_str),
                     Some((round * 7 + i).to_string().as_str())
@@ -325,7 +353,7 @@ mod tests {
 
     #[test]
     fn rewrites_of_one_email_fill_the_batch_too() {
-        let mut b = OpenBatch::new(StageMerge::Last);
+        let mut b = OpenBatch::new(0, StageMerge::Last);
         for i in 0..MAX_RECORDS {
             assert!(!b.is_full());
             b.push(

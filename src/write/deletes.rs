@@ -11,8 +11,8 @@
 
 use serde_json::json;
 
-use super::mapping::ContactWrite;
-use crate::hubspot::batch::Written;
+use super::mapping::RecordWrite;
+use crate::hubspot::batch::{Mode, Written};
 use crate::hubspot::client::{Client, Outcome};
 use crate::hubspot::errors::HubSpotError;
 use crate::protocol::{Field, Fields};
@@ -73,8 +73,9 @@ pub(crate) fn is_deleted(data: &Fields) -> bool {
 /// HubSpot doesn't have is `Ok` without.
 pub(crate) fn send(
     client: &Client,
-    writes: &[&ContactWrite],
-    upsert: impl FnOnce(&[&ContactWrite]) -> Result<Vec<Written>, HubSpotError>,
+    mode: Mode,
+    writes: &[&RecordWrite],
+    upsert: impl FnOnce(&[&RecordWrite]) -> Result<Vec<Written>, HubSpotError>,
 ) -> Result<Vec<Written>, HubSpotError> {
     if !writes.iter().any(|w| w.archive) {
         return upsert(writes);
@@ -82,13 +83,13 @@ pub(crate) fn send(
     let (archives, upserts): (Vec<_>, Vec<_>) = (0..writes.len()).partition(|&i| writes[i].archive);
     let mut results: Vec<Option<Written>> = vec![None; writes.len()];
     if !upserts.is_empty() {
-        let batch: Vec<&ContactWrite> = upserts.iter().map(|&i| writes[i]).collect();
+        let batch: Vec<&RecordWrite> = upserts.iter().map(|&i| writes[i]).collect();
         for (i, r) in upserts.iter().zip(upsert(&batch)?) {
             results[*i] = Some(r);
         }
     }
-    let emails: Vec<&str> = archives.iter().map(|&i| writes[i].email()).collect();
-    for (i, r) in archives.iter().zip(archive(client, &emails)?) {
+    let keys: Vec<&str> = archives.iter().map(|&i| writes[i].key()).collect();
+    for (i, r) in archives.iter().zip(archive(client, mode, &keys)?) {
         results[*i] = Some(r);
     }
     Ok(results
@@ -97,20 +98,21 @@ pub(crate) fn send(
         .collect())
 }
 
-/// Archives the contacts with these emails; one result per email.
-fn archive(client: &Client, emails: &[&str]) -> Result<Vec<Written>, HubSpotError> {
-    let ids = super::send::read_stages(client, emails)?;
-    let found: Vec<&str> = emails
+/// Archives the records with these keys; one result per key.
+fn archive(client: &Client, mode: Mode, keys: &[&str]) -> Result<Vec<Written>, HubSpotError> {
+    let ids = super::send::read_stages(client, mode, keys)?;
+    let id_of = |key: &str| ids.get(&super::send::key_of(mode, key));
+    let found: Vec<&str> = keys
         .iter()
-        .filter_map(|e| ids.get(*e).map(|(id, _)| id.as_str()))
+        .filter_map(|k| id_of(k).map(|(id, _)| id.as_str()))
         .collect();
     let mut refused = std::collections::HashMap::new();
     if !found.is_empty() {
-        archive_ids(client, &found, &mut refused)?;
+        archive_ids(client, mode.object, &found, &mut refused)?;
     }
-    Ok(emails
+    Ok(keys
         .iter()
-        .map(|e| match ids.get(*e) {
+        .map(|k| match id_of(k) {
             None => Written::Ok {
                 id: None,
                 created: false,
@@ -130,12 +132,13 @@ fn archive(client: &Client, emails: &[&str]) -> Result<Vec<Written>, HubSpotErro
 /// so that only the one HubSpot refuses is rejected.
 fn archive_ids<'i>(
     client: &Client,
+    object: &str,
     ids: &[&'i str],
     refused: &mut std::collections::HashMap<&'i str, crate::hubspot::errors::RejectReason>,
 ) -> Result<(), HubSpotError> {
     let body = json!({"inputs": ids.iter().map(|id| json!({"id": id})).collect::<Vec<_>>()});
     let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    match client.post(&client.paths().contacts_batch("archive"), &bytes)? {
+    match client.post(&client.paths().objects_batch(object, "archive"), &bytes)? {
         Outcome::Done(_) => Ok(()),
         Outcome::Invalid(_, reason) if ids.len() == 1 => {
             refused.insert(ids[0], reason);
@@ -143,7 +146,7 @@ fn archive_ids<'i>(
         }
         Outcome::Invalid(..) => {
             for id in ids {
-                archive_ids(client, std::slice::from_ref(id), refused)?;
+                archive_ids(client, object, std::slice::from_ref(id), refused)?;
             }
             Ok(())
         }

@@ -1,8 +1,8 @@
 //! The send stage: batches go to HubSpot on a few sender threads, so that
 //! HubSpot's latency is spent in parallel up to the rate limit. It keeps
 //! the two rules that make parallel sending safe: a batch is handed on only
-//! when no batch in flight holds one of its emails (one contact's writes
-//! are applied in input order), and the batches in flight hold at most
+//! when no batch in flight holds one of its keys (one record's writes are
+//! applied in input order), and the batches in flight hold at most
 //! [`IN_FLIGHT_BYTES`] of data. Results come back to the sync as events.
 
 use std::collections::hash_map::RandomState;
@@ -12,7 +12,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
 use super::batcher::Batch;
-use super::mapping::ContactWrite;
+use super::mapping::RecordWrite;
 use super::Event;
 use crate::hubspot::batch::Written;
 use crate::hubspot::HubSpotError;
@@ -24,9 +24,9 @@ pub(crate) const IN_FLIGHT_BYTES: usize = 4 * 1024 * 1024;
 /// Where batches go: HubSpot under the lifecycle policy, or a stand-in
 /// (the benchmark measures the pipeline without a network).
 pub trait Sink: Send + Sync {
-    /// Writes one batch's contacts; one result per write, in order. An
-    /// `Err` is fatal for the sync.
-    fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError>;
+    /// Writes one batch of `target`'s records; one result per write, in
+    /// order. An `Err` is fatal for the sync.
+    fn write(&self, target: usize, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError>;
 }
 
 /// A batch that came back from HubSpot.
@@ -41,11 +41,11 @@ pub(crate) struct Dispatch {
     jobs: Option<Sender<(u64, Batch)>>,
     threads: usize,
     next_id: u64,
-    /// Each batch in flight: its emails' hashes and its bytes.
+    /// Each batch in flight: its keys' hashes and its bytes.
     in_flight: HashMap<u64, (Vec<u64>, usize)>,
-    /// Hashes of the emails in flight (two emails sharing a hash only make
-    /// a batch wait longer, never go early).
-    emails: HashSet<u64>,
+    /// Hashes of the (target, key) pairs in flight (two sharing a hash only
+    /// make a batch wait longer, never go early).
+    keys: HashSet<u64>,
     hasher: RandomState,
     bytes: usize,
 }
@@ -67,14 +67,14 @@ impl Dispatch {
             threads: threads.max(1),
             next_id: 0,
             in_flight: HashMap::new(),
-            emails: HashSet::new(),
+            keys: HashSet::new(),
             hasher: RandomState::new(),
             bytes: 0,
         }
     }
 
     /// Whether `batch` may go now: a sender is free, no batch in flight
-    /// holds one of its emails, and its bytes fit.
+    /// holds one of its keys, and its bytes fit.
     pub(crate) fn can_send(&self, batch: &Batch) -> bool {
         self.in_flight.is_empty()
             || (self.in_flight.len() < self.threads
@@ -82,39 +82,39 @@ impl Dispatch {
                 && !batch
                     .entries
                     .iter()
-                    .any(|e| self.emails.contains(&self.hash(e.write.email()))))
+                    .any(|e| self.keys.contains(&self.hash(batch.target, e.write.key()))))
     }
 
     /// Hands `batch` to a sender; check [`Dispatch::can_send`] first.
     pub(crate) fn send(&mut self, batch: Batch) {
-        let emails: Vec<u64> = batch
+        let keys: Vec<u64> = batch
             .entries
             .iter()
-            .map(|e| self.hash(e.write.email()))
+            .map(|e| self.hash(batch.target, e.write.key()))
             .collect();
-        self.emails.extend(&emails);
+        self.keys.extend(&keys);
         self.bytes += batch.bytes;
         let id = self.next_id;
         self.next_id += 1;
-        self.in_flight.insert(id, (emails, batch.bytes));
+        self.in_flight.insert(id, (keys, batch.bytes));
         if let Some(jobs) = &self.jobs {
             // The senders live as long as `jobs`: this cannot fail.
             let _ = jobs.send((id, batch));
         }
     }
 
-    /// A batch came back: its emails and bytes are free again.
+    /// A batch came back: its keys and bytes are free again.
     pub(crate) fn landed(&mut self, sent: &Sent) {
-        if let Some((emails, bytes)) = self.in_flight.remove(&sent.id) {
-            for e in &emails {
-                self.emails.remove(e);
+        if let Some((keys, bytes)) = self.in_flight.remove(&sent.id) {
+            for k in &keys {
+                self.keys.remove(k);
             }
             self.bytes -= bytes;
         }
     }
 
-    fn hash(&self, email: &str) -> u64 {
-        self.hasher.hash_one(email)
+    fn hash(&self, target: usize, key: &str) -> u64 {
+        self.hasher.hash_one((target, key))
     }
 
     /// Batches sent and not landed yet.
@@ -134,8 +134,8 @@ fn send_loop(queue: &Mutex<Receiver<(u64, Batch)>>, sink: &dyn Sink, events: &Se
     loop {
         let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok((id, batch)) = job else { return };
-        let writes: Vec<&ContactWrite> = batch.entries.iter().map(|e| &e.write).collect();
-        let result = sink.write(&writes);
+        let writes: Vec<&RecordWrite> = batch.entries.iter().map(|e| &e.write).collect();
+        let result = sink.write(batch.target, &writes);
         if events
             .send(Event::Sent(Sent { id, batch, result }))
             .is_err()
@@ -152,10 +152,11 @@ mod tests {
 
     fn batch(emails: &[&str], bytes: usize) -> Batch {
         Batch {
+            target: 0,
             entries: emails
                 .iter()
                 .map(|e| Entry {
-                    write: ContactWrite::new(e, [], None),
+                    write: RecordWrite::contact(e, [], None),
                     origins: vec![Origin {
                         window: 0,
                         line: 1,
@@ -171,7 +172,7 @@ mod tests {
     /// Answers every write as created, and counts the calls.
     struct Created;
     impl Sink for Created {
-        fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+        fn write(&self, _: usize, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError> {
             Ok(writes
                 .iter()
                 .map(|_| Written::Ok {
@@ -198,6 +199,9 @@ mod tests {
         d.send(first);
         assert!(!d.can_send(&batch(&["c@x.io", "b@x.io"], 10)));
         assert!(d.can_send(&batch(&["c@x.io"], 10)));
+        let mut other_object = batch(&["b@x.io"], 10);
+        other_object.target = 1;
+        assert!(d.can_send(&other_object), "one key of another target");
         let sent = landed(&rx);
         assert_eq!(sent.result.as_ref().unwrap().len(), 2);
         d.landed(&sent);

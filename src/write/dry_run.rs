@@ -1,5 +1,5 @@
 //! Dry run: the send stage's stand-in that writes nothing. Each batch is
-//! checked against HubSpot by one batch read (which contacts exist), so the
+//! checked against HubSpot by one batch read (which records exist), so the
 //! sync can report what it would create and update; every planned write
 //! can go to a JSON Lines file. The pump emits no state in a dry run.
 
@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 
 use super::dispatch::Sink;
-use super::mapping::ContactWrite;
-use super::send::read_stages;
+use super::mapping::RecordWrite;
+use super::send::{key_of, read_stages};
+use super::targets::Targets;
 use crate::hubspot::batch::Written;
 use crate::hubspot::{Client, HubSpotError};
 use crate::protocol::FailureType;
@@ -20,13 +21,18 @@ use crate::protocol::FailureType;
 /// Plans writes instead of making them.
 pub(crate) struct DryRun {
     client: Arc<Client>,
+    targets: Arc<Targets>,
     plan: Option<Mutex<BufWriter<File>>>,
 }
 
 impl DryRun {
     /// A dry run reading through `client`; `plan` receives one JSON line
     /// per planned write.
-    pub(crate) fn new(client: Arc<Client>, plan: Option<&Path>) -> Result<DryRun, HubSpotError> {
+    pub(crate) fn new(
+        client: Arc<Client>,
+        targets: Arc<Targets>,
+        plan: Option<&Path>,
+    ) -> Result<DryRun, HubSpotError> {
         let plan = match plan {
             Some(path) => Some(Mutex::new(BufWriter::new(File::create(path).map_err(
                 |e| {
@@ -38,10 +44,19 @@ impl DryRun {
             )?))),
             None => None,
         };
-        Ok(DryRun { client, plan })
+        Ok(DryRun {
+            client,
+            targets,
+            plan,
+        })
     }
 
-    fn record_plan(&self, writes: &[&ContactWrite], results: &[Written]) -> Result<(), String> {
+    fn record_plan(
+        &self,
+        object: &str,
+        writes: &[&RecordWrite],
+        results: &[Written],
+    ) -> Result<(), String> {
         let Some(plan) = &self.plan else {
             return Ok(());
         };
@@ -52,7 +67,7 @@ impl DryRun {
                 Written::Ok { id, .. } => ("update", id.clone()),
                 Written::Rejected(_) => continue,
             };
-            let row = json!({"action": action, "id": id, "email": w.email(), "properties": w.properties, "lifecyclestage": w.stage});
+            let row = json!({"action": action, "object": object, "id": id, "key": w.key(), "properties": w.properties, "lifecyclestage": w.stage});
             let mut line = serde_json::to_vec(&row).unwrap_or_default();
             line.push(b'\n');
             f.write_all(&line).map_err(|e| e.to_string())?;
@@ -62,12 +77,13 @@ impl DryRun {
 }
 
 impl Sink for DryRun {
-    fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
-        let emails: Vec<&str> = writes.iter().map(|w| w.email()).collect();
-        let existing = read_stages(&self.client, &emails)?;
+    fn write(&self, target: usize, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError> {
+        let mode = self.targets.targets[target].mode();
+        let keys: Vec<&str> = writes.iter().map(|w| w.key()).collect();
+        let existing = read_stages(&self.client, mode, &keys)?;
         let results: Vec<Written> = writes
             .iter()
-            .map(|w| match existing.get(w.email()) {
+            .map(|w| match existing.get(&key_of(mode, w.key())) {
                 Some((id, _)) => Written::Ok {
                     id: Some(id.clone()),
                     created: false,
@@ -78,12 +94,13 @@ impl Sink for DryRun {
                 },
             })
             .collect();
-        self.record_plan(writes, &results).map_err(|e| {
-            HubSpotError::new(
-                FailureType::System,
-                format!("writing the dry-run plan failed: {e}"),
-            )
-        })?;
+        self.record_plan(mode.object, writes, &results)
+            .map_err(|e| {
+                HubSpotError::new(
+                    FailureType::System,
+                    format!("writing the dry-run plan failed: {e}"),
+                )
+            })?;
         Ok(results)
     }
 }

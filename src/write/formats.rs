@@ -37,6 +37,13 @@ pub(crate) struct Rules<'a> {
     pub show_values: bool,
 }
 
+impl Rules<'_> {
+    /// A value as a message may quote it.
+    pub(crate) fn show(&self, value: &str) -> String {
+        shown(value, self.show_values)
+    }
+}
+
 /// A record value, borrowed from a top-level field or a nested one.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Raw<'v> {
@@ -79,6 +86,11 @@ impl<'v> Raw<'v> {
             Raw::List(items) => items.iter().all(|v| Raw::of_value(v).is_blank()),
             _ => false,
         }
+    }
+
+    /// A scalar as text (what a key or an association field holds).
+    pub(crate) fn text(&self) -> Option<Cow<'v, str>> {
+        self.scalar()
     }
 
     /// A scalar as text: strings as they are, numbers canonical (as written

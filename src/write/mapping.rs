@@ -1,8 +1,9 @@
-//! Mapping: one Airbyte record becomes one contact write — the matching key
-//! (email, trimmed and lower-cased), the properties in the string formats
-//! HubSpot stores, and the lifecycle stage it asks for — or a typed
-//! rejection, before any network call. The rules are the README's
-//! "Properties: checks and formats":
+//! Mapping: one Airbyte record becomes one write of its stream's target
+//! object — the matching key (an email trimmed and lower-cased, another
+//! unique property's value, or a record id), the properties in the string
+//! formats HubSpot stores, the lifecycle stage it asks for and the values
+//! its associations point at — or a typed rejection, before any network
+//! call. The rules are the README's "Properties: checks and formats":
 //!
 //! - field names resolve to properties as HubSpot's import does
 //!   ([`fields`](super::fields)); `property_mapping` renames fields (dotted
@@ -13,7 +14,8 @@
 //!   `clear`; a blank `lifecyclestage` means "no record stage";
 //! - unknown fields follow `unknown_properties`; read-only and calculated
 //!   properties are left out (noted, never a rejection);
-//! - a record deleted in the source is skipped, or becomes an archive.
+//! - a record deleted in the source is skipped, or becomes an archive;
+//! - a deal's (ticket's) stage must be one of its pipeline's stages.
 
 use std::borrow::Cow;
 
@@ -21,6 +23,7 @@ use super::deletes;
 use super::fields::{self, Found, Match};
 use super::formats::{normalise, Norm, Rules};
 use super::notices::Note;
+use super::targets::{Route, Target, Targets, RECORD_ID};
 use crate::config::{Config, Deletes, NullPolicy, UnknownProperties};
 use crate::hubspot::batch::Values;
 use crate::hubspot::errors::RejectReason;
@@ -29,52 +32,69 @@ use crate::protocol::Fields;
 
 /// A record ready to be written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ContactWrite {
-    /// Properties to set, `email` (trimmed, lower-cased: the matching key)
-    /// among them, never `lifecyclestage`.
+pub struct RecordWrite {
+    /// The matching key's value, sent as the input's id: a trimmed,
+    /// lower-cased email for contacts by email, a record id for updates.
+    pub key: String,
+    /// Properties to set (the matching key among them, unless it is the
+    /// record id), never `lifecyclestage`.
     pub properties: Values,
     /// The lifecycle stage the record (or the config) asks for.
     pub stage: Option<String>,
-    /// Archive the contact instead (a record deleted in the source, under
-    /// `deletes: archive`); `properties` then hold only the email.
+    /// Archive the record instead (deleted in the source, under
+    /// `deletes: archive`); `properties` then hold only the key.
     pub archive: bool,
+    /// The associations it asks for: (link index, the target's key value).
+    pub links: Vec<(usize, String)>,
 }
 
-impl ContactWrite {
-    /// A write of `email` (trimmed, lower-cased) and `properties`, which
-    /// hold neither `email` nor `lifecyclestage` (that is `stage`).
-    pub fn new<'p>(
+impl RecordWrite {
+    /// A write of the contact with `email` (trimmed, lower-cased) and
+    /// `properties`, which hold neither `email` nor `lifecyclestage`.
+    pub fn contact<'p>(
         email: &str,
         properties: impl IntoIterator<Item = (&'p str, &'p str)>,
         stage: Option<&str>,
-    ) -> ContactWrite {
-        let mut values = Values::new();
+    ) -> RecordWrite {
+        let mut write = RecordWrite::keyed("email", email);
         for (k, v) in properties {
             debug_assert!(
                 k != "email" && k != "lifecyclestage",
                 "{k} is not a property here"
             );
-            values.insert(k.to_string(), v.to_string());
+            write.properties.insert(k.to_string(), v.to_string());
         }
-        values.insert("email".to_string(), email.to_string());
-        ContactWrite {
-            properties: values,
-            stage: stage.map(str::to_string),
+        write.stage = stage.map(str::to_string);
+        write
+    }
+
+    /// A write of the record whose `key_property` is `key` (the record id
+    /// is no property: it is only the key).
+    pub fn keyed(key_property: &str, key: &str) -> RecordWrite {
+        let mut properties = Values::new();
+        if key_property != RECORD_ID {
+            properties.insert(key_property.to_string(), key.to_string());
+        }
+        RecordWrite {
+            key: key.to_string(),
+            properties,
+            stage: None,
             archive: false,
+            links: Vec::new(),
         }
     }
 
     /// Archiving the contact with `email`.
-    pub fn archive_of(email: &str) -> ContactWrite {
-        ContactWrite {
+    pub fn archive_of(email: &str) -> RecordWrite {
+        RecordWrite {
             archive: true,
-            ..ContactWrite::new(email, [], None)
+            ..RecordWrite::contact(email, [], None)
         }
     }
 
-    /// The matching key: the trimmed, lower-cased email.
-    pub fn email(&self) -> &str {
-        self.properties.get("email").map_or("", String::as_str)
+    /// The matching key's value.
+    pub fn key(&self) -> &str {
+        &self.key
     }
 }
 
@@ -82,7 +102,7 @@ impl ContactWrite {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Written (or archived): batched and sent.
-    Write(ContactWrite),
+    Write(RecordWrite),
     /// Deleted in the source, and `deletes` is `skip`: nothing to send.
     DeleteSkipped,
     /// Not written, for this reason.
@@ -107,14 +127,18 @@ impl Mapped {
     }
 }
 
-/// Turns records into contact writes under one configuration.
+/// Turns one stream's records into writes under one configuration.
 pub struct Mapper<'a> {
     config: &'a Config,
+    target: &'a Target,
     properties: &'a Properties,
-    /// The stream's primary key path (`["email"]` when it names none).
-    email_field: &'a [String],
-    /// The `property_mapping` path to `email`, if one is configured.
-    mapped_email: Option<&'a [String]>,
+    /// Where the key is: for contacts by email, the stream's email field
+    /// (`["email"]` when its primary key names none); else the key's field.
+    key_field: &'a [String],
+    /// The `property_mapping` path to the key, if one is configured.
+    mapped_key: Option<&'a [String]>,
+    /// The associations: (link index, field path, target key is an email).
+    links: Vec<(usize, &'a [String], bool)>,
     rules: Rules<'a>,
 }
 
@@ -122,23 +146,31 @@ pub struct Mapper<'a> {
 type Chosen<'a, 'v, 'x> = (&'a Property, Match, Found<'v, 'x>);
 
 impl<'a> Mapper<'a> {
-    /// `email_field` is the record path of the email (the stream's primary
-    /// key); a `property_mapping` entry targeting `email` goes first.
-    pub fn new(
-        config: &'a Config,
-        properties: &'a Properties,
-        email_field: &'a [String],
-    ) -> Mapper<'a> {
-        let mapped_email = config
+    /// The mapper of the stream routed by `route`; a `property_mapping`
+    /// entry targeting the key goes before the route's key field.
+    pub fn new(config: &'a Config, targets: &'a Targets, route: &'a Route) -> Mapper<'a> {
+        let target = &targets.targets[route.target];
+        let mapped_key = config
             .property_mapping
             .iter()
-            .find(|(_, target)| target == "email")
+            .find(|(_, property)| *property == target.key)
             .map(|(path, _)| path.as_slice());
+        let links = route
+            .links
+            .iter()
+            .map(|&i| {
+                let link = &targets.links[i];
+                let email = link.to_object.is_contacts() && link.to_key == "email";
+                (i, link.field.as_slice(), email)
+            })
+            .collect();
         Mapper {
             config,
-            properties,
-            email_field,
-            mapped_email,
+            target,
+            properties: &target.properties,
+            key_field: &route.key_field,
+            mapped_key,
+            links,
             rules: Rules {
                 timezone: &config.timezone,
                 show_values: config.log_record_data,
@@ -160,33 +192,136 @@ impl<'a> Mapper<'a> {
         if deleted && self.config.deletes == Deletes::Skip {
             return Ok(Outcome::DeleteSkipped);
         }
-        let (email, email_top) =
-            fields::find_email(data, self.mapped_email, self.email_field, self.properties)
-                .map_err(|e| match e {
-                    RejectReason::NoEmail(d) if deleted => RejectReason::NoEmail(format!(
-                        "deleted in the source, and there is no email to find the contact by ({d})"
-                    )),
-                    other => other,
-                })?;
-        let email = lower(email.trim());
-        if !plausible_email(&email) {
-            return Err(RejectReason::InvalidEmail);
-        }
+        let (key, key_top) = self.find_key(data).map_err(|e| match e {
+            RejectReason::NoEmail(d) if deleted => RejectReason::NoEmail(format!(
+                "deleted in the source, and there is no email to find the contact by ({d})"
+            )),
+            other => other,
+        })?;
+        let mut write = RecordWrite::keyed(&self.target.key, &key);
         if deleted {
-            return Ok(Outcome::Write(ContactWrite::archive_of(&email)));
+            write.archive = true;
+            return Ok(Outcome::Write(write));
         }
-        let mut write = ContactWrite::new(&email, [], None);
-        let mut chosen = self.choose_all(data, &email_top, notes)?;
+        let mut chosen = self.choose_all(data, &key_top, notes)?;
         // Two fields naming one property: the better match wins.
         chosen.sort_by(|a, b| a.0.name.cmp(&b.0.name).then(b.1.cmp(&a.1)));
         chosen.dedup_by(|later, kept| later.0.name == kept.0.name);
         for (prop, _, found) in chosen {
             self.add(&mut write, prop, found, notes)?;
         }
-        if write.stage.is_none() {
+        if write.stage.is_none() && self.target.object.is_contacts() {
             write.stage = self.config.lifecycle_stage.clone();
         }
+        self.check_pipeline(&write)?;
+        write.links = self.links(data);
         Ok(Outcome::Write(write))
+    }
+
+    /// The record's matching key value (normalised) and the top-level field
+    /// it came from.
+    fn find_key(&self, data: &Fields) -> Result<(String, String), RejectReason> {
+        if self.target.by_email() {
+            let (email, top) =
+                fields::find_email(data, self.mapped_key, self.key_field, self.properties)?;
+            let email = lower(email.trim());
+            if !plausible_email(&email) {
+                return Err(RejectReason::InvalidEmail);
+            }
+            return Ok((email.into_owned(), top));
+        }
+        let key = &self.target.key;
+        let paths = self.mapped_key.into_iter().chain([self.key_field]);
+        let found = paths
+            .filter_map(|path| Some((fields::lookup(data, path)?, path[0].clone())))
+            .next()
+            .or_else(|| {
+                // A column named like the key in another case, or by its label.
+                data.iter().find_map(|(name, field)| {
+                    let (p, _) = fields::resolve(self.properties, name)?;
+                    (p.name == *key).then(|| (fields::Found::Field(field), name.to_string()))
+                })
+            });
+        let no_key = |why: &str| {
+            RejectReason::NoMatchingKey(format!(
+                "`{}` (the {} matching key) {why}",
+                self.key_field.join("."),
+                self.target.object.name
+            ))
+        };
+        let Some((found, top)) = found else {
+            return Err(no_key("is not in the record"));
+        };
+        let typed = self.properties.get(key).filter(|_| key != RECORD_ID);
+        let value = match typed {
+            Some(prop) => match normalise(prop, found.raw(), &self.rules)? {
+                Norm::Value(v) => v.trim().to_string(),
+                Norm::Blank => return Err(no_key("is blank")),
+                Norm::DateOnly(day) => day,
+            },
+            None => match found.raw().text() {
+                Some(t) if !t.trim().is_empty() => t.trim().to_string(),
+                _ => return Err(no_key("is blank or not a value")),
+            },
+        };
+        if key == RECORD_ID && !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(no_key("is not a HubSpot record id"));
+        }
+        Ok((value, top))
+    }
+
+    /// A deal's (ticket's) stage must belong to its pipeline: the one the
+    /// record gives, else the default one.
+    fn check_pipeline(&self, write: &RecordWrite) -> Result<(), RejectReason> {
+        let Some(pipelines) = &self.target.pipelines else {
+            return Ok(());
+        };
+        let (pipeline_prop, stage_prop) = match self.target.object.path.as_str() {
+            "tickets" => ("hs_pipeline", "hs_pipeline_stage"),
+            _ => ("pipeline", "dealstage"),
+        };
+        let Some(stage) = write.properties.get(stage_prop).filter(|s| !s.is_empty()) else {
+            return Ok(());
+        };
+        let pipeline = write.properties.get(pipeline_prop).map(String::as_str);
+        let named = pipeline.map_or("the default pipeline".to_string(), |p| {
+            format!("pipeline `{p}`")
+        });
+        match pipelines.stages(pipeline) {
+            Some(stages) if stages.contains(stage) => Ok(()),
+            Some(stages) => Err(RejectReason::InvalidOption(format!(
+                "{stage_prop}: {} is not a stage of {named} (its stages: {})",
+                self.rules.show(stage),
+                stages.join(", ")
+            ))),
+            None => Err(RejectReason::InvalidOption(format!(
+                "{pipeline_prop}: {} is not a pipeline of this account",
+                self.rules.show(pipeline.unwrap_or_default())
+            ))),
+        }
+    }
+
+    /// The values the record's association fields hold (blank: none).
+    fn links(&self, data: &Fields) -> Vec<(usize, String)> {
+        let mut links = Vec::new();
+        for &(link, path, email) in &self.links {
+            let Some(found) = fields::lookup(data, path) else {
+                continue;
+            };
+            let Some(text) = found.raw().text() else {
+                continue;
+            };
+            let text = text.trim();
+            if !text.is_empty() {
+                let value = if email {
+                    text.to_lowercase()
+                } else {
+                    text.to_string()
+                };
+                links.push((link, value));
+            }
+        }
+        links
     }
 
     /// The properties a record's fields name: mapped paths, then its
@@ -194,7 +329,7 @@ impl<'a> Mapper<'a> {
     fn choose_all<'v, 'x>(
         &self,
         data: &'v Fields<'x>,
-        email_top: &str,
+        key_top: &str,
         notes: &mut Vec<Note>,
     ) -> Result<Vec<Chosen<'a, 'v, 'x>>, RejectReason> {
         let mut chosen = Vec::with_capacity(data.len());
@@ -206,8 +341,8 @@ impl<'a> Mapper<'a> {
         let mapping = &self.config.property_mapping;
         for (name, field) in data.iter() {
             let skipped = fields::is_metadata(name)
-                || name == email_top
-                || fields::email_like(name)
+                || name == key_top
+                || (self.target.by_email() && fields::email_like(name))
                 // A mapped field, or an object a mapped path reads inside.
                 || mapping.iter().any(|(p, _)| p.first().is_some_and(|f| f == name));
             if !skipped {
@@ -230,7 +365,7 @@ impl<'a> Mapper<'a> {
             return Ok(()); // blank is no value: nothing to send, nothing to report
         }
         match fields::resolve(self.properties, name) {
-            Some((p, _)) if p.name == "email" => {} // the email is the key, found already
+            Some((p, _)) if p.name == self.target.key => {} // the key, found already
             Some((p, _)) if !p.writable => notes.push(Note::ReadOnly(p.name.clone())),
             Some((p, how)) => chosen.push((p, if mapped { Match::Mapped } else { how }, found)),
             None => match self.config.unknown_properties {
@@ -250,7 +385,7 @@ impl<'a> Mapper<'a> {
     /// Sets one property's normalised value on `write`.
     fn add(
         &self,
-        write: &mut ContactWrite,
+        write: &mut RecordWrite,
         prop: &Property,
         found: Found,
         notes: &mut Vec<Note>,
@@ -381,14 +516,20 @@ mod tests {
         Config::from_value(&base).unwrap()
     }
 
+    /// The routes of one contacts stream (by email) in `targets`.
+    fn contacts(p: Properties) -> Targets {
+        let catalog =
+            crate::catalog::Catalog::parse(r#"{"streams":[{"stream":{"name":"s"}}]}"#).unwrap();
+        Targets::contacts_only(&catalog, p)
+    }
+
     fn map(config: &Config, data: Value) -> Mapped {
-        let p = props();
-        let field = ["email".to_string()];
-        let m = Mapper::new(config, &p, &field);
+        let targets = contacts(props());
+        let m = Mapper::new(config, &targets, targets.route(0));
         m.map(&Fields::from_map(data.as_object().unwrap()))
     }
 
-    fn written(config: &Config, data: Value) -> ContactWrite {
+    fn written(config: &Config, data: Value) -> RecordWrite {
         match map(config, data.clone()).outcome {
             Outcome::Write(w) => w,
             other => panic!("{data}: {other:?}"),
@@ -402,7 +543,7 @@ mod tests {
         }
     }
 
-    fn get(w: &ContactWrite, k: &str) -> Option<String> {
+    fn get(w: &RecordWrite, k: &str) -> Option<String> {
         w.properties.get(k).cloned()
     }
 
@@ -421,7 +562,7 @@ mod tests {
         let Outcome::Write(w) = m.outcome else {
             panic!("written")
         };
-        assert_eq!(w.email(), "ann@example.com");
+        assert_eq!(w.key(), "ann@example.com");
         assert_eq!(
             w.properties.into_iter().collect::<Vec<_>>(),
             vec![
@@ -461,7 +602,7 @@ mod tests {
             &c,
             json!({"Email Address": "A@x.io", "First Name": "Ann", "CITY": "Oslo", "Lifecycle Stage": "Customer"}),
         );
-        assert_eq!(w.email(), "a@x.io");
+        assert_eq!(w.key(), "a@x.io");
         assert_eq!(get(&w, "firstname").as_deref(), Some("Ann"));
         assert_eq!(get(&w, "city").as_deref(), Some("Oslo"));
         assert_eq!(w.stage.as_deref(), Some("customer"));
@@ -627,7 +768,7 @@ mod tests {
         let archive = config(json!({"deletes": "archive"}));
         assert_eq!(
             written(&archive, deleted),
-            ContactWrite::archive_of("a@x.io")
+            RecordWrite::archive_of("a@x.io")
         );
         let r = rejected(
             &archive,

@@ -1,12 +1,12 @@
-//! Merged records stay independent. Records for one email are merged into
+//! Merged records stay independent. Records for one key are merged into
 //! one batch input; when HubSpot refuses that input because of one
 //! property's value, only the record that gave the value is rejected (with
 //! HubSpot's reason) and the others are sent again without it, so their
-//! values still land. A refusal that names no property (or names the email,
-//! which they all share) rejects them all, as before.
+//! values still land. A refusal that names no property (or names the
+//! matching key, which they all share) rejects them all, as before.
 
 use super::batcher::{fold, Entry, Origin, StageMerge};
-use super::mapping::ContactWrite;
+use super::mapping::RecordWrite;
 use crate::hubspot::errors::RejectReason;
 
 /// What becomes of a refused entry: the records to reject, and the entry
@@ -16,10 +16,16 @@ pub(crate) struct Separated {
     pub retry: Option<Entry>,
 }
 
-/// Separates the record behind `reason` from the rest of `entry`.
-pub(crate) fn separate(entry: Entry, reason: &RejectReason, merge: &StageMerge) -> Separated {
+/// Separates the record behind `reason` from the rest of `entry`, whose
+/// records share the matching key property `key`.
+pub(crate) fn separate(
+    entry: Entry,
+    reason: &RejectReason,
+    merge: &StageMerge,
+    key: &str,
+) -> Separated {
     let guilty = match reason.property() {
-        Some(property) if property != "email" && entry.parts.len() > 1 => culprit(&entry, property),
+        Some(property) if property != key && entry.parts.len() > 1 => culprit(&entry, property),
         _ => None,
     };
     let Some(guilty) = guilty else {
@@ -29,7 +35,7 @@ pub(crate) fn separate(entry: Entry, reason: &RejectReason, merge: &StageMerge) 
         };
     };
     let mut rejected = Vec::new();
-    let mut kept: Vec<(Origin, ContactWrite)> = Vec::new();
+    let mut kept: Vec<(Origin, RecordWrite)> = Vec::new();
     for (i, (origin, part)) in entry.origins.into_iter().zip(entry.parts).enumerate() {
         if i == guilty {
             rejected.push(origin);
@@ -57,7 +63,7 @@ fn culprit(entry: &Entry, property: &str) -> Option<usize> {
 }
 
 /// One entry of the remaining records, merged again in input order.
-fn rebuild(kept: Vec<(Origin, ContactWrite)>, merge: &StageMerge) -> Option<Entry> {
+fn rebuild(kept: Vec<(Origin, RecordWrite)>, merge: &StageMerge) -> Option<Entry> {
     let mut kept = kept.into_iter();
     let (origin, first) = kept.next()?;
     let mut entry = Entry {
@@ -93,9 +99,9 @@ mod tests {
     type Part<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
 
     fn merged(parts: &[Part]) -> Entry {
-        let mut b = OpenBatch::new(StageMerge::Last);
+        let mut b = OpenBatch::new(0, StageMerge::Last);
         for (i, (props, stage)) in parts.iter().enumerate() {
-            let w = ContactWrite::new("a@x.io", props.iter().copied(), *stage);
+            let w = RecordWrite::contact("a@x.io", props.iter().copied(), *stage);
             b.push(w, origin(i as u64 + 1), 10);
         }
         b.take().entries.remove(0)
@@ -113,13 +119,13 @@ mod tests {
             (&[("phone", "1")], None),
         ]);
         let reason = RejectReason::InvalidValue("optin: bad is not valid".into());
-        let s = separate(entry, &reason, &StageMerge::Last);
+        let s = separate(entry, &reason, &StageMerge::Last, "email");
         assert_eq!(lines(&s.rejected), vec![2]);
         let retry = s.retry.unwrap();
         assert_eq!(lines(&retry.origins), vec![1, 3]);
         assert_eq!(
             retry.write,
-            ContactWrite::new(
+            RecordWrite::contact(
                 "a@x.io",
                 [("firstname", "Ann"), ("optin", "true"), ("phone", "1")],
                 None
@@ -136,7 +142,7 @@ mod tests {
             RejectReason::InvalidValue("email: bad".into()),
         ] {
             let entry = merged(&[(&[("city", "A")], None), (&[("city", "B")], None)]);
-            let s = separate(entry, &reason, &StageMerge::Last);
+            let s = separate(entry, &reason, &StageMerge::Last, "email");
             assert_eq!(lines(&s.rejected), vec![1, 2], "{reason}");
             assert!(s.retry.is_none());
         }
@@ -146,7 +152,7 @@ mod tests {
     fn a_refused_stage_blames_the_record_that_asked_for_it() {
         let entry = merged(&[(&[("city", "A")], Some("lead")), (&[], Some("boss"))]);
         let reason = RejectReason::InvalidOption("lifecyclestage: boss".into());
-        let s = separate(entry, &reason, &StageMerge::Last);
+        let s = separate(entry, &reason, &StageMerge::Last, "email");
         assert_eq!(lines(&s.rejected), vec![2]);
         let retry = s.retry.unwrap();
         assert_eq!(retry.write.stage.as_deref(), Some("lead"));

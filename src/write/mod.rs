@@ -1,10 +1,12 @@
 //! `write`: the sync itself, as a pipeline —
 //! read (stdin → lines, its own thread) → parse + map (line → message →
-//! contact write or rejection) → batch (the open batch, merged by email) →
-//! send (sender threads, HubSpot under the lifecycle policy and the failure
-//! layer) → settle (the checkpoint echoes each state once everything before
-//! it is written or rejected). Parsing, mapping, batching and settling run
-//! in input order on one thread ([`pump`]); the threads only pass events.
+//! a write of its stream's target object, or a rejection) → batch (an open
+//! batch per target, merged by matching key) → send (sender threads,
+//! HubSpot under the lifecycle policy and the failure layer) → settle (the
+//! checkpoint echoes each state once everything before it is written or
+//! rejected). Parsing, mapping, batching and settling run in input order
+//! on one thread ([`pump`]); the threads only pass events. Where each
+//! stream goes is decided before the first line is read ([`targets`]).
 
 mod batcher;
 mod cancel;
@@ -28,6 +30,7 @@ mod rejects;
 mod rejects_store;
 mod send;
 mod stdin;
+pub mod targets;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -43,7 +46,8 @@ use crate::hubspot::Client;
 use crate::protocol::{FailureType, Output};
 pub use deletes::Deletions;
 pub use dispatch::Sink;
-pub use mapping::ContactWrite;
+pub use mapping::RecordWrite;
+use targets::Targets;
 
 /// What the stages tell the sync's loop.
 pub(crate) enum Event {
@@ -113,14 +117,17 @@ pub fn run(
     for warning in &config.warnings {
         out.log("WARN", warning.clone());
     }
-    let properties = Properties::fetch(&client)?;
-    if let Some(stage) = &config.lifecycle_stage {
-        check_stage(&properties, stage)?;
+    let targets = Targets::resolve(config, catalog, &client)?;
+    for warning in &targets.warnings {
+        out.log("WARN", warning.clone());
+    }
+    if let (Some(stage), Some(contacts)) = (&config.lifecycle_stage, targets.contacts()) {
+        check_stage(&contacts.properties, stage)?;
     }
     let rejects = rejects::Rejects::for_config(config)
         .map_err(|e| HubSpotError::new(FailureType::Config, format!("{e:#}")))?;
     let dry_run = opts.dry_run || config.dry_run;
-    let sink = sink(config, &mut opts, &client, &properties, dry_run)?;
+    let sink = sink(config, &mut opts, &client, &targets, dry_run)?;
     let (events, inbox) = channel();
     if opts.cancel_on_signals {
         cancel::spawn(events.clone()).map_err(|e| HubSpotError::new(FailureType::System, e))?;
@@ -132,7 +139,7 @@ pub fn run(
         catalog,
         out: &out,
         client,
-        properties,
+        targets,
         rejects,
         events: inbox,
         budget,
@@ -153,19 +160,20 @@ fn sink(
     config: &Config,
     opts: &mut RunOptions,
     client: &Arc<Client>,
-    properties: &Properties,
+    targets: &Targets,
     dry_run: bool,
 ) -> Result<Arc<dyn Sink>, HubSpotError> {
     Ok(match opts.sink.take() {
         Some(sink) => sink,
         None if dry_run => Arc::new(dry_run::DryRun::new(
             client.clone(),
+            Arc::new(targets.clone()),
             opts.dry_run_plan.as_deref(),
         )?),
         None => Arc::new(send::Sender {
             client: client.clone(),
             policy: config.lifecycle_policy,
-            stages: properties.lifecycle_stages().to_vec(),
+            targets: Arc::new(targets.clone()),
         }),
     })
 }
@@ -195,7 +203,7 @@ fn finish(
     };
     out.log("INFO", summary_line(&summary));
     if pump.dry_run {
-        out.log("INFO", format!("dry run: nothing was written and no state emitted; {} contact(s) would be created and {} updated ({} records), {} record(s) rejected, {} input line(s) skipped; {} API call(s) made, none of them a write", summary.created, summary.updated, summary.records_written, summary.rejected, summary.bad_lines, summary.requests));
+        out.log("INFO", format!("dry run: nothing was written and no state emitted; {} record(s) would be created and {} updated ({} records), {} record(s) rejected, {} input line(s) skipped; {} API call(s) made, none of them a write", summary.created, summary.updated, summary.records_written, summary.rejected, summary.bad_lines, summary.requests));
     }
     if let Some(e) = pump.failure.or(input_failure) {
         return Err(e);
@@ -219,7 +227,7 @@ fn finish(
 pub fn summary_line(s: &Summary) -> String {
     let deleted = s.deletions.summary();
     format!(
-        "sync summary: {} records read, {} written ({} contacts created, {} updated), {} rejected{deleted}, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}; peak memory: {}",
+        "sync summary: {} records read, {} written ({} created, {} updated), {} rejected{deleted}, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}; peak memory: {}",
         s.records_read,
         s.records_written,
         s.created,

@@ -13,19 +13,20 @@ use super::batcher::{Batch, OpenBatch, Origin, StageMerge};
 use super::checkpoint::Checkpoint;
 use super::dispatch::{Dispatch, Sent};
 use super::flush::FlushRule;
-use super::mapping::{self, ContactWrite, Mapped, Mapper, Outcome};
+use super::mapping::{self, Mapped, Mapper, Outcome, RecordWrite};
 use super::notices::Notices;
 use super::parse::{parse, Line};
 use super::progress::{Counts, Progress};
 use super::rejects::Rejects;
 use super::stdin::{Budget, Input, Line as StdinLine};
+use super::targets::{Route, Targets};
 use super::Event;
 use super::{merged, redact};
 use crate::catalog::Catalog;
 use crate::config::{Config, LifecyclePolicy, UnknownProperties};
 use crate::hubspot::batch::Written;
 use crate::hubspot::errors::{truncate, RejectReason};
-use crate::hubspot::properties::{self, Properties};
+use crate::hubspot::properties;
 use crate::hubspot::{Client, HubSpotError};
 use crate::protocol::{FailureType, Fields, Output};
 
@@ -36,7 +37,7 @@ pub(crate) struct Wiring<'a> {
     pub catalog: &'a Catalog,
     pub out: &'a Output,
     pub client: Arc<Client>,
-    pub properties: Properties,
+    pub targets: Targets,
     pub rejects: Rejects,
     pub events: Receiver<Event>,
     pub budget: Arc<Budget>,
@@ -52,7 +53,9 @@ pub(crate) struct Pump<'a> {
     pub catalog: &'a Catalog,
     pub out: &'a Output,
     pub client: Arc<Client>,
-    pub properties: Properties,
+    /// Where each stream's records go (properties created mid-sync join
+    /// their target's definitions).
+    pub targets: Targets,
     pub events: Receiver<Event>,
     pub budget: Arc<Budget>,
     pub dispatch: Dispatch,
@@ -61,7 +64,8 @@ pub(crate) struct Pump<'a> {
     pub progress: Option<Progress>,
     /// Input that arrived while the loop waited for a batch to land.
     pub backlog: VecDeque<Input>,
-    pub batch: OpenBatch,
+    /// One open batch per target.
+    pub batches: Vec<OpenBatch>,
     pub checkpoint: Checkpoint,
     pub counts: Counts,
     pub created: u64,
@@ -73,8 +77,9 @@ pub(crate) struct Pump<'a> {
     pub notices: Notices,
     /// Records deleted in the source: skipped, or archived.
     pub deletions: super::Deletions,
-    /// Properties `unknown_properties = create` already tried to create.
-    pub create_tried: HashSet<String>,
+    /// Properties `unknown_properties = create` already tried to create,
+    /// per target.
+    pub create_tried: HashSet<(usize, String)>,
     /// A HubSpot failure: nothing more is sent and no state emitted.
     pub failure: Option<HubSpotError>,
     /// The signal that cancelled the sync: nothing more is read or sent.
@@ -88,19 +93,28 @@ const CANCEL_GRACE: Duration = Duration::from_secs(10);
 
 impl<'a> Pump<'a> {
     pub(crate) fn new(w: Wiring<'a>) -> Pump<'a> {
-        let stages = w.properties.lifecycle_stages();
-        let merge = match w.config.lifecycle_policy {
-            LifecyclePolicy::NewContactsOnly => StageMerge::First,
-            LifecyclePolicy::ForwardOnly => StageMerge::Furthest(stages.to_vec()),
-            LifecyclePolicy::Force => StageMerge::Last,
-        };
+        let batches = w
+            .targets
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let stages = t.properties.lifecycle_stages();
+                let merge = match w.config.lifecycle_policy {
+                    LifecyclePolicy::NewContactsOnly => StageMerge::First,
+                    LifecyclePolicy::ForwardOnly => StageMerge::Furthest(stages.to_vec()),
+                    LifecyclePolicy::Force => StageMerge::Last,
+                };
+                OpenBatch::new(i, merge)
+            })
+            .collect();
         let now = Instant::now();
         Pump {
             config: w.config,
             catalog: w.catalog,
             out: w.out,
             client: w.client,
-            properties: w.properties,
+            targets: w.targets,
             events: w.events,
             budget: w.budget,
             dispatch: w.dispatch,
@@ -108,7 +122,7 @@ impl<'a> Pump<'a> {
             rule: FlushRule::default(),
             progress: w.progress.map(|terminal| Progress::new(terminal, now)),
             backlog: VecDeque::new(),
-            batch: OpenBatch::new(merge),
+            batches,
             checkpoint: Checkpoint::new(),
             counts: Counts::default(),
             created: 0,
@@ -155,12 +169,10 @@ impl<'a> Pump<'a> {
                 return Some(input);
             }
             let now = Instant::now();
-            let due = self.rule.due_in(
-                self.batch.opened(),
-                self.last_input,
-                self.checkpoint.waiting(),
-                now,
-            );
+            let opened = self.batches.iter().filter_map(OpenBatch::opened).min();
+            let due = self
+                .rule
+                .due_in(opened, self.last_input, self.checkpoint.waiting(), now);
             if due == Some(Duration::ZERO) {
                 return None;
             }
@@ -263,24 +275,26 @@ impl<'a> Pump<'a> {
                 format!("RECORD for stream `{name}`, which is not in the configured catalog");
             return self.bad_line(line, &problem, "");
         };
-        let mapped = self.map(data, &s.email_field)?;
+        let route = self.targets.route(s.index).clone();
+        let mapped = self.map(data, &route)?;
         self.notices.report(mapped.notes, self.out);
         let window = self.checkpoint.record();
         let kept = self.rejects.wants_data().then(|| data.to_map());
         match mapped.outcome {
             Outcome::Write(write) => {
+                let t = route.target;
                 let bytes = write_size(&write) + kept.as_ref().map_or(0, |_| size);
-                if !self.batch.fits(bytes) || self.batch.clashes(&write) {
-                    self.send_open();
+                if !self.batches[t].fits(bytes) || self.batches[t].clashes(&write) {
+                    self.send_batch(t);
                 }
                 let origin = Origin {
                     window,
                     line,
                     data: kept,
                 };
-                self.batch.push(write, origin, bytes);
-                if self.batch.is_full() {
-                    self.send_open();
+                self.batches[t].push(write, origin, bytes);
+                if self.batches[t].is_full() {
+                    self.send_batch(t);
                 }
             }
             Outcome::DeleteSkipped => {
@@ -290,8 +304,8 @@ impl<'a> Pump<'a> {
             }
             Outcome::Rejected(reason) => {
                 let email = match reason {
-                    RejectReason::NoEmail(_) => None,
-                    _ => mapping::string_at(data, &s.email_field),
+                    RejectReason::NoEmail(_) | RejectReason::NoMatchingKey(_) => None,
+                    _ => mapping::string_at(data, &route.key_field),
                 };
                 let out = self.out;
                 self.rejects
@@ -305,27 +319,37 @@ impl<'a> Pump<'a> {
     }
 
     /// Maps a record; under `unknown_properties = create`, first creates
-    /// the properties it names that HubSpot lacks. From then on every
+    /// the properties it names that its object lacks. From then on every
     /// record is mapped with them.
-    fn map(&mut self, data: &Fields, email_field: &[String]) -> Result<Mapped, HubSpotError> {
-        let mapped = Mapper::new(self.config, &self.properties, email_field).map(data);
+    fn map(&mut self, data: &Fields, route: &Route) -> Result<Mapped, HubSpotError> {
+        let mapped = Mapper::new(self.config, &self.targets, route).map(data);
         if self.config.unknown_properties != UnknownProperties::Create {
             return Ok(mapped);
         }
         let mut created = false;
+        let t = route.target;
         for name in mapped.unknown() {
-            if self.create_tried.insert(name.to_string()) && valid_property_name(name) {
-                let prop = properties::create_text_property(&self.client, name)?;
+            if self.create_tried.insert((t, name.to_string())) && valid_property_name(name) {
+                let object = &self.targets.targets[t].object;
+                let prop = properties::create_text_property(
+                    &self.client,
+                    &object.path,
+                    &object.group,
+                    name,
+                )?;
                 self.out.log(
                     "INFO",
-                    format!("created custom contact property `{name}` (single-line text)"),
+                    format!(
+                        "created custom {} property `{name}` (single-line text)",
+                        object.name
+                    ),
                 );
-                self.properties.insert(prop);
+                self.targets.targets[t].properties.insert(prop);
                 created = true;
             }
         }
         Ok(if created {
-            Mapper::new(self.config, &self.properties, email_field).map(data)
+            Mapper::new(self.config, &self.targets, route).map(data)
         } else {
             mapped
         })
@@ -349,12 +373,19 @@ impl<'a> Pump<'a> {
         Ok(())
     }
 
-    /// Hands the open batch to the send stage, once it may go.
+    /// Hands every open batch to the send stage.
     fn send_open(&mut self) {
-        if self.batch.is_empty() || self.stopping() {
+        for t in 0..self.batches.len() {
+            self.send_batch(t);
+        }
+    }
+
+    /// Hands target `t`'s open batch to the send stage, once it may go.
+    fn send_batch(&mut self, t: usize) {
+        if self.batches[t].is_empty() || self.stopping() {
             return;
         }
-        let batch = self.batch.take();
+        let batch = self.batches[t].take();
         while !self.dispatch.can_send(&batch) {
             self.wait_landing();
             if self.stopping() {
@@ -378,6 +409,8 @@ impl<'a> Pump<'a> {
         };
         let out = self.out;
         let mut retry = Vec::new();
+        let target = sent.batch.target;
+        let key = self.targets.targets[target].key.clone();
         for (entry, written) in sent.batch.entries.into_iter().zip(results) {
             let n = entry.origins.len() as u64;
             match written {
@@ -399,10 +432,11 @@ impl<'a> Pump<'a> {
                     } else {
                         redact::scrub(&reason, &entry.write)
                     };
-                    let email = entry.write.email().to_string();
+                    let email = entry.write.key().to_string();
                     // Only the record whose value was refused is rejected;
                     // the others of a merged entry are sent again.
-                    let separated = merged::separate(entry, &reason, self.batch.merge());
+                    let merge = self.batches[target].merge();
+                    let separated = merged::separate(entry, &reason, merge, &key);
                     for o in &separated.rejected {
                         self.rejects
                             .record(o.line, Some(&email), o.data.as_ref(), &reason, out);
@@ -418,9 +452,10 @@ impl<'a> Pump<'a> {
             }
         }
         if !retry.is_empty() {
-            // The landed batch held these emails alone, and freed a sender.
+            // The landed batch held these keys alone, and freed a sender.
             let bytes = retry.iter().map(|e| write_size(&e.write)).sum();
             let batch = Batch {
+                target,
                 entries: retry,
                 bytes,
             };
@@ -491,7 +526,7 @@ impl<'a> Pump<'a> {
 }
 
 /// Bytes a write holds, roughly: its text plus a little per property.
-fn write_size(w: &ContactWrite) -> usize {
+fn write_size(w: &RecordWrite) -> usize {
     let text: usize = w
         .properties
         .iter()

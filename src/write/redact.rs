@@ -3,7 +3,7 @@
 //! `01/05/2024`), and text HubSpot echoes back about a refused write has
 //! every value of that write masked before anyone logs it.
 
-use super::mapping::ContactWrite;
+use super::mapping::RecordWrite;
 use crate::hubspot::errors::{truncate, RejectReason};
 
 /// Characters of a value a message shows at most.
@@ -30,7 +30,7 @@ pub(crate) fn shown(value: &str, show_values: bool) -> String {
 
 /// `reason` with every value `write` sent masked where the text quotes it
 /// (HubSpot's messages echo the values they refuse).
-pub(crate) fn scrub(reason: &RejectReason, write: &ContactWrite) -> RejectReason {
+pub(crate) fn scrub(reason: &RejectReason, write: &RecordWrite) -> RejectReason {
     let values: Vec<&str> = write
         .properties
         .values()
@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn echoed_values_are_masked_as_whole_tokens() {
-        let write = ContactWrite::new(
+        let write = RecordWrite::contact(
             "ann@x.io",
             [("hs_lead_status", "Puce"), ("city", "Oslo"), ("zip", "1")],
             Some("boss"),

@@ -1,15 +1,16 @@
-//! The send stage: one batch of merged contact writes goes to HubSpot under
-//! the lifecycle stage policy, with as few calls as the policy allows.
+//! The send stage: one batch of merged writes of one target goes to HubSpot
+//! under the lifecycle stage policy (contacts and companies have stages),
+//! with as few calls as the policy allows.
 //!
 //! | policy | calls per batch |
 //! |---|---|
 //! | no stage anywhere in the batch | 1 upsert |
-//! | `new_contacts_only` | 1 upsert, + 1 update setting the stage on the contacts the upsert created (`new: true`) |
+//! | `new_contacts_only` | 1 upsert, + 1 update setting the stage on the records the upsert created (`new: true`) |
 //! | `forward_only` | 1 read of current stages + 1 upsert carrying the stage only where it moves forward |
 //! | `force` | as `forward_only`, backward moves are cleared in the upsert, + 1 update setting them |
 //!
 //! HubSpot applies a batch's inputs in no promised order, so a clear and a
-//! set for one contact go in separate requests.
+//! set for one record go in separate requests.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +18,8 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::dispatch::Sink;
-use super::mapping::ContactWrite;
+use super::mapping::RecordWrite;
+use super::targets::Targets;
 use crate::config::LifecyclePolicy;
 use crate::hubspot::batch::{self, Input, Mode, Values, Written};
 use crate::hubspot::client::Client;
@@ -27,24 +29,41 @@ use crate::hubspot::errors::{HubSpotError, RejectReason};
 pub(crate) struct Sender {
     pub client: Arc<Client>,
     pub policy: LifecyclePolicy,
-    /// Lifecycle stage ids in order.
-    pub stages: Vec<String>,
+    pub targets: Arc<Targets>,
 }
 
 impl Sink for Sender {
-    fn write(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+    fn write(&self, target: usize, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError> {
+        let target = &self.targets.targets[target];
         // Archives (records deleted in the source) go their own way.
-        super::deletes::send(&self.client, writes, |upserts| self.send(upserts))
+        super::deletes::send(&self.client, target.mode(), writes, |upserts| {
+            One {
+                client: &self.client,
+                policy: self.policy,
+                mode: target.mode(),
+                stages: target.properties.lifecycle_stages(),
+            }
+            .send(upserts)
+        })
     }
 }
 
-impl Sender {
+/// One batch of one target on its way.
+struct One<'a> {
+    client: &'a Client,
+    policy: LifecyclePolicy,
+    mode: Mode<'a>,
+    /// Lifecycle stage ids in order.
+    stages: &'a [String],
+}
+
+impl One<'_> {
     /// Writes the batch; one result per write, in order.
-    fn send(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+    fn send(&self, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError> {
         let staged = writes.iter().any(|w| w.stage.is_some());
         if !staged {
             let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
-            return batch::write(&self.client, Mode::UpsertByEmail, &inputs);
+            return batch::write(self.client, self.mode, &inputs);
         }
         match self.policy {
             LifecyclePolicy::NewContactsOnly => self.new_only(writes),
@@ -52,9 +71,9 @@ impl Sender {
         }
     }
 
-    fn new_only(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+    fn new_only(&self, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError> {
         let inputs = writes.iter().map(|w| input(w, None)).collect::<Vec<_>>();
-        let mut results = batch::write(&self.client, Mode::UpsertByEmail, &inputs)?;
+        let mut results = batch::write(self.client, self.mode, &inputs)?;
         let mut follow = Vec::new();
         for (i, (w, r)) in writes.iter().zip(&results).enumerate() {
             if let (Written::Ok { created: true, id }, Some(stage)) = (r, w.stage.as_deref()) {
@@ -67,13 +86,13 @@ impl Sender {
         Ok(results)
     }
 
-    fn with_current(&self, writes: &[&ContactWrite]) -> Result<Vec<Written>, HubSpotError> {
+    fn with_current(&self, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError> {
         let emails: Vec<&str> = writes
             .iter()
             .filter(|w| w.stage.is_some())
-            .map(|w| w.email())
+            .map(|w| w.key())
             .collect();
-        let current = read_stages(&self.client, &emails)?;
+        let current = read_stages(self.client, self.mode, &emails)?;
         let rank = |s: &str| self.stages.iter().position(|x| x == s);
         let mut inputs = Vec::with_capacity(writes.len());
         let mut backward = Vec::new();
@@ -83,7 +102,7 @@ impl Sender {
                 continue;
             };
             let force = self.policy == LifecyclePolicy::Force;
-            let set = match current.get(w.email()) {
+            let set = match current.get(&key_of(self.mode, w.key())) {
                 None => Some(stage), // a new contact takes any stage
                 Some((_, cur)) if cur == stage => None,
                 Some((_, cur)) if cur.is_empty() => Some(stage),
@@ -101,12 +120,12 @@ impl Sender {
             };
             inputs.push(input(w, set));
         }
-        let mut results = batch::write(&self.client, Mode::UpsertByEmail, &inputs)?;
+        let mut results = batch::write(self.client, self.mode, &inputs)?;
         self.set_stages(backward, &mut results)?;
         Ok(results)
     }
 
-    /// Sets `stage` on contacts by id in one update; an input that fails
+    /// Sets `stage` on records by id in one update; an input that fails
     /// turns its (otherwise written) record into a lifecycle rejection.
     fn set_stages(
         &self,
@@ -120,7 +139,7 @@ impl Sender {
             }
             match id {
                 Some(id) => updates.push((i, id, stage)),
-                None => results[i] = Written::Rejected(RejectReason::LifecycleRule("written, but HubSpot's answer did not name the contact, so its stage was not set".into())),
+                None => results[i] = Written::Rejected(RejectReason::LifecycleRule("written, but HubSpot's answer did not name the record, so its stage was not set".into())),
             }
         }
         if updates.is_empty() {
@@ -136,7 +155,7 @@ impl Sender {
             })
             .collect();
         let owners = updates.iter().map(|(i, ..)| *i);
-        let outcome = batch::write(&self.client, Mode::UpdateById, &inputs)?;
+        let outcome = batch::write(self.client, Mode::update(self.mode.object), &inputs)?;
         for (i, r) in owners.zip(outcome) {
             if let Written::Rejected(why) = r {
                 results[i] = Written::Rejected(RejectReason::LifecycleRule(format!(
@@ -148,35 +167,49 @@ impl Sender {
     }
 }
 
-fn input<'a>(w: &'a ContactWrite, stage: Option<&'a str>) -> Input<'a> {
+fn input<'a>(w: &'a RecordWrite, stage: Option<&'a str>) -> Input<'a> {
     Input {
-        id: w.email(),
+        id: w.key(),
         properties: &w.properties,
         stage,
     }
 }
 
-/// Current (id, lifecyclestage) of existing contacts by email. A refused
-/// read is narrowed by halves; an email HubSpot can't read counts as new
-/// (the upsert then reports its real problem).
+/// A key as [`read_stages`] files it: emails lower-cased.
+pub(crate) fn key_of(mode: Mode, key: &str) -> String {
+    if mode.by_email() {
+        key.to_lowercase()
+    } else {
+        key.to_string()
+    }
+}
+
+/// Current (id, lifecyclestage) of existing records by key (see
+/// [`key_of`]). A refused read is narrowed by halves; a key HubSpot can't
+/// read counts as new (the write then reports its real problem).
 pub(crate) fn read_stages(
     client: &Client,
-    emails: &[&str],
+    mode: Mode,
+    keys: &[&str],
 ) -> Result<HashMap<String, (String, String)>, HubSpotError> {
     let mut found = HashMap::new();
-    let mut pending = vec![emails.to_vec()];
+    let mut pending = vec![keys.to_vec()];
+    let by = mode.by.unwrap_or("hs_object_id");
     while let Some(group) = pending.pop() {
         if group.is_empty() {
             continue;
         }
-        match batch::read_by_email(client, &group, &["email", "lifecyclestage"])? {
-            Some(contacts) => {
-                for c in &contacts {
-                    let email = batch::property(c, "email").to_lowercase();
+        match batch::read_by(client, mode, &group, &[by, "lifecyclestage"])? {
+            Some(records) => {
+                for c in &records {
                     let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
+                    let key = match mode.by {
+                        Some(by) => key_of(mode, batch::property(c, by)),
+                        None => id.to_string(),
+                    };
                     let stage = batch::property(c, "lifecyclestage");
-                    if !email.is_empty() {
-                        found.insert(email, (id.to_string(), stage.to_string()));
+                    if !key.is_empty() {
+                        found.insert(key, (id.to_string(), stage.to_string()));
                     }
                 }
             }

@@ -15,7 +15,7 @@ use crate::hubspot::errors::{truncate, HubSpotError, RejectReason};
 /// another person, so the record is rejected as a conflict.
 pub(super) fn resolve_single(
     client: &Client,
-    mode: Mode,
+    mode: Mode<'_>,
     input: &Input,
     status: u16,
     body: &Value,
@@ -25,7 +25,7 @@ pub(super) fn resolve_single(
         .get("message")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if status != 409 || mode != Mode::UpsertByEmail {
+    if status != 409 || !mode.by_email() {
         return Ok(Written::Rejected(reason));
     }
     let Some(id) = existing_id(message) else {
@@ -34,7 +34,7 @@ pub(super) fn resolve_single(
     let conflict = || Written::Rejected(RejectReason::Conflict(truncate(message, 300)));
     let path = client
         .paths()
-        .contact(&id, "properties=email,hs_additional_emails");
+        .object(mode.object, &id, "properties=email,hs_additional_emails");
     let owner = match client.get(&path)? {
         Outcome::Done(answer) => answer.json(),
         Outcome::Invalid(..) => return Ok(conflict()),
@@ -49,7 +49,11 @@ pub(super) fn resolve_single(
         properties: &properties,
         stage: input.stage,
     };
-    let result = write(client, Mode::UpdateById, std::slice::from_ref(&update))?;
+    let result = write(
+        client,
+        Mode::update(mode.object),
+        std::slice::from_ref(&update),
+    )?;
     Ok(match result.into_iter().next() {
         Some(Written::Ok { created, .. }) => Written::Ok {
             id: Some(id),

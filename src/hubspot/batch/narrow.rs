@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::read::{property, read_by_email};
+use super::read::{property, read_by};
 use super::{Input, Mode};
 use crate::hubspot::client::Client;
 use crate::hubspot::errors::{
@@ -79,7 +79,7 @@ pub(super) fn by_property_problems(inputs: &[Input], group: &[usize], body: &Val
 /// lacking a conditionally required property stays a suspect: the rule may
 /// hinge on values HubSpot holds, not ones we send.
 pub(super) fn by_rules(
-    mode: Mode,
+    mode: Mode<'_>,
     inputs: &[Input],
     group: &[usize],
     body: &Value,
@@ -99,7 +99,7 @@ pub(super) fn by_rules(
         }
         match lacked {
             None => out.rest.push(i),
-            Some(r) if r.conditional || mode == Mode::UpdateById => out.suspects.push(i),
+            Some(r) if r.conditional || mode.by.is_none() => out.suspects.push(i),
             Some(_) if exists[i] == Some(true) => out.rest.push(i),
             Some(r) => to_read.push((i, r.reason())),
         }
@@ -110,7 +110,7 @@ pub(super) fn by_rules(
 /// The inputs of `group` a refusal names: in `context.objectWriteTraceId`
 /// (our index), in `context.ids`, or (for upserts) quoted by email in its
 /// messages.
-fn named_inputs(mode: Mode, inputs: &[Input], group: &[usize], body: &Value) -> Vec<usize> {
+fn named_inputs(mode: Mode<'_>, inputs: &[Input], group: &[usize], body: &Value) -> Vec<usize> {
     let context = |key: &str| strings(body.pointer(&format!("/context/{key}")));
     let traces = context("objectWriteTraceId");
     let ids = context("ids");
@@ -134,26 +134,38 @@ fn named_inputs(mode: Mode, inputs: &[Input], group: &[usize], body: &Value) -> 
             let id = inputs[i].id;
             traces.contains(&i.to_string())
                 || ids.iter().any(|x| x.eq_ignore_ascii_case(id))
-                || (mode == Mode::UpsertByEmail && messages.iter().any(|m| quotes(m, id)))
+                || (mode.by.is_some() && messages.iter().any(|m| quotes(m, id)))
         })
         .collect()
 }
 
-/// Which of `emails` belong to an existing contact (as its email or a
-/// secondary one), lower-cased; `None` when HubSpot refused the read.
-pub(super) fn existing_emails(
+/// Which of `keys` belong to an existing record (for contacts by email, as
+/// its email or a secondary one, lower-cased); `None` when HubSpot refused
+/// the read.
+pub(super) fn existing(
     client: &Client,
-    emails: &[&str],
+    mode: Mode,
+    keys: &[&str],
 ) -> Result<Option<HashSet<String>>, HubSpotError> {
-    let names = ["email", "hs_additional_emails"];
-    let Some(contacts) = read_by_email(client, emails, &names)? else {
+    let names: &[&str] = match mode.by {
+        Some("email") => &["email", "hs_additional_emails"],
+        Some(by) => &[by],
+        None => &["hs_object_id"],
+    };
+    let Some(records) = read_by(client, mode, keys, names)? else {
         return Ok(None);
     };
-    let found = contacts
+    let found = records
         .iter()
-        .flat_map(|c| names.map(|name| property(c, name)))
+        .flat_map(|c| names.iter().map(|name| property(c, name)))
         .flat_map(|value| value.split(';'))
-        .map(|e| e.trim().to_lowercase())
+        .map(|e| {
+            if mode.by_email() {
+                e.trim().to_lowercase()
+            } else {
+                e.to_string()
+            }
+        })
         .filter(|e| !e.is_empty())
         .collect();
     Ok(Some(found))
@@ -161,7 +173,7 @@ pub(super) fn existing_emails(
 
 /// The value an input sends for property `name`, if any.
 fn value_of<'a>(input: &Input<'a>, name: &str) -> Option<&'a str> {
-    if name == "email" {
+    if name == "email" && !input.properties.contains_key("email") {
         Some(input.id)
     } else if name == "lifecyclestage" && input.stage.is_some() {
         input.stage
@@ -193,7 +205,7 @@ fn quotes(message: &str, value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::input;
+    use super::super::testing::{input, EMAIL};
     use super::*;
     use serde_json::json;
 
@@ -254,14 +266,7 @@ mod tests {
         ];
         let body = missing_firstname(json!({}));
         let exists = [None, None, None, Some(true)];
-        let (n, to_read) = by_rules(
-            Mode::UpsertByEmail,
-            &inputs,
-            &[0, 1, 2, 3],
-            &body,
-            &rules(&body),
-            &exists,
-        );
+        let (n, to_read) = by_rules(EMAIL, &inputs, &[0, 1, 2, 3], &body, &rules(&body), &exists);
         assert!(n.guilty.is_empty() && n.suspects.is_empty());
         // d lacks it too, but a read already found its contact: an update.
         assert_eq!(n.rest, vec![0, 3]);
@@ -281,14 +286,8 @@ mod tests {
             json!({"ids": ["B@x.io"]}),
         ] {
             let body = missing_firstname(context);
-            let (n, to_read) = by_rules(
-                Mode::UpsertByEmail,
-                &inputs,
-                &[0, 1, 2],
-                &body,
-                &rules(&body),
-                &[None; 3],
-            );
+            let (n, to_read) =
+                by_rules(EMAIL, &inputs, &[0, 1, 2], &body, &rules(&body), &[None; 3]);
             assert_eq!(n.guilty.len(), 1, "{body}");
             assert_eq!(n.guilty[0].0, 1);
             assert_eq!(
@@ -310,14 +309,7 @@ mod tests {
         let body = json!({"errors": [{"code": "MISSING_CONDITIONAL_REQUIRED_PROPERTY",
             "message": "state is required because of a conditional property rule based on [country]",
             "context": {"propertyName": ["state"]}}]});
-        let (n, to_read) = by_rules(
-            Mode::UpsertByEmail,
-            &inputs,
-            &[0, 1, 2],
-            &body,
-            &rules(&body),
-            &[None; 3],
-        );
+        let (n, to_read) = by_rules(EMAIL, &inputs, &[0, 1, 2], &body, &rules(&body), &[None; 3]);
         assert!(n.guilty.is_empty() && to_read.is_empty());
         assert_eq!(n.suspects, vec![1, 2]);
         assert_eq!(n.rest, vec![0]);

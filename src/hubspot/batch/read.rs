@@ -1,26 +1,32 @@
-//! Reading contacts by email in one batch read: which exist, with the
-//! properties asked for. The lifecycle policy, the dry run and the
-//! narrowing of admin-rule refusals all ask HubSpot this way.
+//! Reading records by their matching key (or id) in one batch read: which
+//! exist, with the properties asked for. The lifecycle policy, the dry run,
+//! archives, association targets and the narrowing of admin-rule refusals
+//! all ask HubSpot this way.
 
 use serde_json::{json, Value};
 
+use super::Mode;
 use crate::hubspot::client::{Client, Outcome};
 use crate::hubspot::HubSpotError;
 
-/// The contacts HubSpot finds for `emails` (at most 100), each as HubSpot
-/// returns it (`id`, `properties` with `properties`); `None` when HubSpot
-/// refused the read as a whole.
-pub(crate) fn read_by_email(
+/// The records HubSpot finds for `keys` (at most 100) of `mode`'s object,
+/// by its matching key (or by id), each as HubSpot returns it (`id`,
+/// `properties` with `properties`); `None` when HubSpot refused the read
+/// as a whole.
+pub(crate) fn read_by(
     client: &Client,
-    emails: &[&str],
+    mode: Mode,
+    keys: &[&str],
     properties: &[&str],
 ) -> Result<Option<Vec<Value>>, HubSpotError> {
-    let body = json!({
-        "idProperty": "email",
+    let mut body = json!({
         "properties": properties,
-        "inputs": emails.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
+        "inputs": keys.iter().map(|e| json!({"id": e})).collect::<Vec<_>>(),
     });
-    let path = client.paths().contacts_batch("read");
+    if let Some(by) = mode.by {
+        body["idProperty"] = json!(by);
+    }
+    let path = client.paths().objects_batch(mode.object, "read");
     let body = serde_json::to_vec(&body).expect("a read body is plain strings");
     Ok(match client.post(&path, &body)? {
         Outcome::Done(answer) => Some(match answer.json().get_mut("results") {
@@ -31,7 +37,7 @@ pub(crate) fn read_by_email(
     })
 }
 
-/// A contact's property as text ("" when absent).
+/// A record's property as text ("" when absent).
 pub(crate) fn property<'a>(contact: &'a Value, name: &str) -> &'a str {
     contact
         .get("properties")

@@ -11,7 +11,7 @@ use crate::hubspot::errors::{reason_from_body, strings, truncate, RejectReason};
 /// Reads a 2xx body: marks results and per-input errors. Returns the inputs
 /// still unknown when some error could not be attributed.
 pub(super) fn apply_results(
-    mode: Mode,
+    mode: Mode<'_>,
     inputs: &[Input],
     group: &[usize],
     body: &Value,
@@ -26,12 +26,13 @@ pub(super) fn apply_results(
     {
         let id = r.get("id").and_then(Value::as_str).map(str::to_string);
         let created = r.get("new").and_then(Value::as_bool).unwrap_or(false);
-        let key = match mode {
-            Mode::UpsertByEmail => r
-                .pointer("/properties/email")
+        let key = match mode.by {
+            Some(by) => r
+                .get("properties")
+                .and_then(|p| p.get(by))
                 .and_then(Value::as_str)
-                .map(str::to_lowercase),
-            Mode::UpdateById => id.clone(),
+                .map(str::to_string),
+            None => id.clone(),
         };
         let by_trace = r
             .get("objectWriteTraceId")
@@ -39,7 +40,10 @@ pub(super) fn apply_results(
             .and_then(|t| t.parse::<usize>().ok());
         let index = by_trace.filter(|t| group.contains(t)).or_else(|| {
             let key = key?;
-            group.iter().copied().find(|&i| inputs[i].id == key)
+            group
+                .iter()
+                .copied()
+                .find(|&i| mode.same_key(inputs[i].id, &key))
         });
         if let Some(i) = index {
             if results[i].is_none() {
@@ -120,7 +124,7 @@ fn error_trace_ids(e: &Value) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::input;
+    use super::super::testing::{input, EMAIL};
     use super::*;
     use serde_json::json;
 
@@ -140,13 +144,7 @@ mod tests {
                 "context": {"objectWriteTraceId": ["1"]}}]
         });
         let mut results = vec![None; 3];
-        let unknown = apply_results(
-            Mode::UpsertByEmail,
-            &inputs,
-            &[0, 1, 2],
-            &body,
-            &mut results,
-        );
+        let unknown = apply_results(EMAIL, &inputs, &[0, 1, 2], &body, &mut results);
         assert!(unknown.is_empty());
         assert_eq!(
             results[0],
@@ -183,9 +181,7 @@ mod tests {
                 "objectWriteTraceId": "1"}]
         });
         let mut results = vec![None; 2];
-        assert!(
-            apply_results(Mode::UpsertByEmail, &inputs, &[0, 1], &body, &mut results).is_empty()
-        );
+        assert!(apply_results(EMAIL, &inputs, &[0, 1], &body, &mut results).is_empty());
         assert!(matches!(
             results[0],
             Some(Written::Ok { created: true, .. })
@@ -205,7 +201,7 @@ mod tests {
         let body = json!({"results": [{"id": "1", "properties": {"email": "a@x.io"}}], "errors": [{"message": "boom"}]});
         let mut results = vec![None; 2];
         assert_eq!(
-            apply_results(Mode::UpsertByEmail, &inputs, &[0, 1], &body, &mut results),
+            apply_results(EMAIL, &inputs, &[0, 1], &body, &mut results),
             vec![1]
         );
     }

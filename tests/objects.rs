@@ -1,0 +1,212 @@
+//! Streams written to other CRM objects than contacts: chosen by Airbyte's
+//! object mapping (`destination_object_name` + primary key) or by the
+//! config's `objects`, matched by a unique property or the record id.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// A catalog of `streams`: (name, destination_object_name, primary key).
+fn catalog(streams: &[(&str, Option<&str>, Option<&str>)]) -> String {
+    let streams: Vec<Value> = streams
+        .iter()
+        .map(|(name, object, key)| {
+            let mut s = json!({"stream": {"name": name, "json_schema": {}}, "sync_mode": "incremental", "destination_sync_mode": "append_dedup"});
+            if let Some(o) = object {
+                s["destination_object_name"] = json!(o);
+            }
+            if let Some(k) = key {
+                s["primary_key"] = json!([[k]]);
+            }
+            s
+        })
+        .collect();
+    json!({ "streams": streams }).to_string()
+}
+
+/// A RECORD line of `stream`.
+fn rec(stream: &str, data: Value) -> String {
+    json!({"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": 1}})
+        .to_string()
+}
+
+/// The emulator's records of `object` as (key property value, property).
+fn values(
+    emu: &hubspot_emulator::Emulator,
+    object: &str,
+    key: &str,
+    prop: &str,
+) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = emu
+        .objects(object)
+        .into_iter()
+        .map(|o| {
+            let get = |k: &str| o.properties.get(k).cloned().unwrap_or_default();
+            (get(key), get(prop))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_stream_mapped_to_companies_is_upserted_by_its_matching_key() {
+    let emu = start(quick());
+    emu.add_object(
+        "companies",
+        [("external_id", "acme-1"), ("name", "Old"), ("city", "Oslo")],
+    );
+    let s = Scratch::new("objects-mapped");
+    let catalog = catalog(&[("accounts", Some("companies"), Some("external_id"))]);
+    let input = [
+        rec("accounts", json!({"external_id": "acme-1", "name": "Acme"})),
+        rec(
+            "accounts",
+            json!({"external_id": "globex-2", "name": "Globex", "numberofemployees": "1 200"}),
+        ),
+        rec(
+            "accounts",
+            json!({"external_id": "globex-2", "city": "Bergen"}),
+        ),
+        rec("accounts", json!({"name": "No key"})),
+        state(1),
+    ]
+    .join("\n");
+    let run = write_with(&s, &config(&emu, json!({})), &catalog, &[], &input);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    assert_eq!(cursors(&run), vec![1]);
+    assert_eq!(
+        values(&emu, "companies", "external_id", "name"),
+        vec![
+            ("acme-1".into(), "Acme".into()),
+            ("globex-2".into(), "Globex".into())
+        ]
+    );
+    let globex = emu
+        .objects("companies")
+        .into_iter()
+        .find(|c| c.properties["external_id"] == "globex-2")
+        .unwrap();
+    assert_eq!(globex.properties["city"], "Bergen", "merged in input order");
+    assert_eq!(globex.properties["numberofemployees"], "1200");
+    let acme = &emu.objects("companies")[0];
+    assert_eq!(acme.properties["city"], "Oslo", "a value not sent is kept");
+    assert!(emu.contacts().is_empty(), "nothing written as contacts");
+    let logs = run.logs();
+    assert!(logs.contains("no_matching_key"), "{logs}");
+    assert!(
+        logs.contains("`external_id` (the companies matching key) is not in the record"),
+        "{logs}"
+    );
+}
+
+#[test]
+fn the_config_names_objects_for_runs_without_object_mapping() {
+    let emu = start(quick());
+    let s = Scratch::new("objects-config");
+    let catalog = catalog(&[
+        ("accounts", None, Some("id")),
+        ("contacts", None, Some("id")),
+        ("opportunities", None, None),
+    ]);
+    let cfg = config(
+        &emu,
+        json!({"objects": {
+            "accounts": {"object": "companies", "matching_key": "external_id"},
+            "opportunities": {"object": "0-3", "matching_key": "external_id"}
+        }}),
+    );
+    let input = [
+        rec("accounts", json!({"External ID": "acme-1", "name": "Acme"})),
+        rec("contacts", json!({"email": "Ann@X.io", "firstname": "Ann"})),
+        rec(
+            "opportunities",
+            json!({"external_id": 4711, "dealname": "Big deal", "amount": "1 000"}),
+        ),
+        state(1),
+    ]
+    .join("\n");
+    let run = write_with(&s, &cfg, &catalog, &[], &input);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    assert_eq!(cursors(&run), vec![1]);
+    assert_eq!(
+        values(&emu, "companies", "external_id", "name"),
+        vec![("acme-1".into(), "Acme".into())]
+    );
+    assert_eq!(
+        values(&emu, "deals", "external_id", "amount"),
+        vec![("4711".into(), "1000".into())]
+    );
+    assert_eq!(emails(&emu), vec!["ann@x.io"]);
+}
+
+#[test]
+fn a_matching_key_without_unique_values_is_refused_naming_the_unique_ones() {
+    let emu = start(quick());
+    let s = Scratch::new("objects-bad-key");
+    let input = [rec("accounts", json!({"domain": "acme.com"})), state(1)].join("\n");
+    for (catalog, place) in [
+        (
+            catalog(&[("accounts", Some("companies"), Some("domain"))]),
+            "catalog /streams/0",
+        ),
+        (
+            catalog(&[("accounts", Some("companies"), None)]),
+            "catalog /streams/0",
+        ),
+    ] {
+        let run = write_with(&s, &config(&emu, json!({})), &catalog, &[], &input);
+        let message = run.failed_with("config_error");
+        assert!(
+            message.contains(place) && message.contains("external_id"),
+            "{message}"
+        );
+        assert!(message.contains("unique"), "{message}");
+        assert!(run.states().is_empty());
+    }
+    let cfg = config(
+        &emu,
+        json!({"objects": {"accounts": {"object": "widgets", "matching_key": "x"}}}),
+    );
+    let run = write_with(&s, &cfg, &catalog(&[("accounts", None, None)]), &[], &input);
+    let message = run.failed_with("config_error");
+    assert!(
+        message.contains("config /objects/accounts")
+            && message.contains("`widgets` is not a HubSpot object"),
+        "{message}"
+    );
+    assert!(emu.objects("companies").is_empty());
+}
+
+#[test]
+fn the_record_id_updates_existing_records_only() {
+    let emu = start(quick());
+    let id = emu.add_object("companies", [("name", "Old name"), ("city", "Oslo")]);
+    let s = Scratch::new("objects-by-id");
+    let catalog = catalog(&[("accounts", Some("companies"), Some("hs_object_id"))]);
+    let input = [
+        rec(
+            "accounts",
+            json!({"hs_object_id": id.parse::<u64>().unwrap(), "name": "New name"}),
+        ),
+        rec(
+            "accounts",
+            json!({"hs_object_id": "not-an-id", "name": "Nope"}),
+        ),
+        state(1),
+    ]
+    .join("\n");
+    let run = write_with(&s, &config(&emu, json!({})), &catalog, &[], &input);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    assert_eq!(cursors(&run), vec![1]);
+    let companies = emu.objects("companies");
+    assert_eq!(companies.len(), 1, "nothing created");
+    assert_eq!(companies[0].properties["name"], "New name");
+    assert_eq!(companies[0].properties["city"], "Oslo");
+    assert!(
+        run.logs().contains("is not a HubSpot record id"),
+        "{}",
+        run.logs()
+    );
+}
