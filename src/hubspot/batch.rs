@@ -22,7 +22,7 @@ pub(crate) use read::{property, read_by};
 
 /// Which object a batch writes and how its inputs name their record: an
 /// upsert by a unique property (`by`), or an update by record id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Mode<'a> {
     /// The object's name in paths (`contacts`, `companies`, `2-90001`).
     pub object: &'a str,

@@ -2,6 +2,7 @@
 //! policy and the single failure-decision function every call goes through.
 
 pub mod api;
+pub mod associations;
 pub mod batch;
 pub mod client;
 pub mod errors;

@@ -3,7 +3,9 @@
 //! the two rules that make parallel sending safe: a batch is handed on only
 //! when no batch in flight holds one of its keys (one record's writes are
 //! applied in input order), and the batches in flight hold at most
-//! [`IN_FLIGHT_BYTES`] of data. Results come back to the sync as events.
+//! [`IN_FLIGHT_BYTES`] of data. Association jobs share the senders (they
+//! hold no keys: adding an association twice is harmless). Results come
+//! back to the sync as events.
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
@@ -12,6 +14,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
 use super::batcher::Batch;
+use super::links::{LinkJob, Linked};
 use super::mapping::RecordWrite;
 use super::Event;
 use crate::hubspot::batch::Written;
@@ -27,6 +30,19 @@ pub trait Sink: Send + Sync {
     /// Writes one batch of `target`'s records; one result per write, in
     /// order. An `Err` is fatal for the sync.
     fn write(&self, target: usize, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError>;
+
+    /// Makes one job's associations; one result per item, in order. A
+    /// stand-in that writes nothing makes them all (the default).
+    fn associate(&self, job: &LinkJob) -> Result<Vec<Linked>, HubSpotError> {
+        let made = |i: &super::links::Item| Linked::Made(i.to_id.clone().unwrap_or_default());
+        Ok(job.items.iter().map(made).collect())
+    }
+}
+
+/// Work for a sender.
+enum Job {
+    Write(u64, Batch),
+    Link(u64, LinkJob),
 }
 
 /// A batch that came back from HubSpot.
@@ -36,9 +52,16 @@ pub(crate) struct Sent {
     pub result: Result<Vec<Written>, HubSpotError>,
 }
 
+/// An association job that came back from HubSpot.
+pub(crate) struct LinksSent {
+    id: u64,
+    pub job: LinkJob,
+    pub result: Result<Vec<Linked>, HubSpotError>,
+}
+
 /// The sender threads and what they have in flight.
 pub(crate) struct Dispatch {
-    jobs: Option<Sender<(u64, Batch)>>,
+    jobs: Option<Sender<Job>>,
     threads: usize,
     next_id: u64,
     /// Each batch in flight: its keys' hashes and its bytes.
@@ -53,7 +76,7 @@ pub(crate) struct Dispatch {
 impl Dispatch {
     /// Starts `threads` senders writing to `sink`; results go to `events`.
     pub(crate) fn start(threads: usize, sink: Arc<dyn Sink>, events: Sender<Event>) -> Dispatch {
-        let (jobs, queue) = channel::<(u64, Batch)>();
+        let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for n in 0..threads.max(1) {
             let (queue, sink, events) = (queue.clone(), sink.clone(), events.clone());
@@ -97,9 +120,31 @@ impl Dispatch {
         let id = self.next_id;
         self.next_id += 1;
         self.in_flight.insert(id, (keys, batch.bytes));
+        self.queue(Job::Write(id, batch));
+    }
+
+    /// Whether a sender is free for an association job.
+    pub(crate) fn can_send_links(&self) -> bool {
+        self.in_flight.len() < self.threads
+    }
+
+    /// Hands an association job to a sender.
+    pub(crate) fn send_links(&mut self, job: LinkJob) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.in_flight.insert(id, (Vec::new(), 0));
+        self.queue(Job::Link(id, job));
+    }
+
+    /// An association job came back: its sender is free again.
+    pub(crate) fn links_landed(&mut self, sent: &LinksSent) {
+        self.in_flight.remove(&sent.id);
+    }
+
+    fn queue(&self, job: Job) {
         if let Some(jobs) = &self.jobs {
             // The senders live as long as `jobs`: this cannot fail.
-            let _ = jobs.send((id, batch));
+            let _ = jobs.send(job);
         }
     }
 
@@ -130,16 +175,22 @@ impl Drop for Dispatch {
     }
 }
 
-fn send_loop(queue: &Mutex<Receiver<(u64, Batch)>>, sink: &dyn Sink, events: &Sender<Event>) {
+fn send_loop(queue: &Mutex<Receiver<Job>>, sink: &dyn Sink, events: &Sender<Event>) {
     loop {
         let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
-        let Ok((id, batch)) = job else { return };
-        let writes: Vec<&RecordWrite> = batch.entries.iter().map(|e| &e.write).collect();
-        let result = sink.write(batch.target, &writes);
-        if events
-            .send(Event::Sent(Sent { id, batch, result }))
-            .is_err()
-        {
+        let event = match job {
+            Err(_) => return,
+            Ok(Job::Write(id, batch)) => {
+                let writes: Vec<&RecordWrite> = batch.entries.iter().map(|e| &e.write).collect();
+                let result = sink.write(batch.target, &writes);
+                Event::Sent(Sent { id, batch, result })
+            }
+            Ok(Job::Link(id, job)) => {
+                let result = sink.associate(&job);
+                Event::Linked(LinksSent { id, job, result })
+            }
+        };
+        if events.send(event).is_err() {
             return;
         }
     }

@@ -8,6 +8,7 @@
 //! on one thread ([`pump`]); the threads only pass events. Where each
 //! stream goes is decided before the first line is read ([`targets`]).
 
+mod associate;
 mod batcher;
 mod cancel;
 mod checkpoint;
@@ -19,6 +20,7 @@ mod fields;
 mod flush;
 mod formats;
 pub mod mapping;
+pub mod links;
 mod merged;
 pub mod notices;
 mod numbers;
@@ -29,6 +31,7 @@ mod redact;
 mod rejects;
 mod rejects_store;
 mod send;
+mod settle;
 mod stdin;
 pub mod targets;
 
@@ -55,6 +58,8 @@ pub(crate) enum Event {
     Input(stdin::Input),
     /// From a sender thread: a batch landed.
     Sent(dispatch::Sent),
+    /// From a sender thread: an association job landed.
+    Linked(dispatch::LinksSent),
     /// From the signal thread: the platform asked the sync to stop.
     Cancel(&'static str),
 }
@@ -71,6 +76,10 @@ pub struct Summary {
     pub deletions: Deletions,
     pub bad_lines: u64,
     pub states: u64,
+    /// Associations made, and those that could not be (target missing,
+    /// refused); their records are written either way.
+    pub associations: u64,
+    pub associations_failed: u64,
     pub requests: u64,
     pub throttled: u64,
     pub daily_remaining: Option<u64>,
@@ -196,6 +205,8 @@ fn finish(
         deletions: pump.deletions,
         bad_lines: pump.rejects.bad_lines(),
         states: pump.states,
+        associations: pump.links.made,
+        associations_failed: pump.rejects.associations_failed(),
         requests: usage.calls,
         throttled: usage.throttled,
         daily_remaining: usage.daily_remaining,
@@ -226,8 +237,13 @@ fn finish(
 /// The end-of-sync summary line.
 pub fn summary_line(s: &Summary) -> String {
     let deleted = s.deletions.summary();
+    let associations = match (s.associations, s.associations_failed) {
+        (0, 0) => String::new(),
+        (made, 0) => format!(", {made} associations made"),
+        (made, failed) => format!(", {made} associations made ({failed} not)"),
+    };
     format!(
-        "sync summary: {} records read, {} written ({} created, {} updated), {} rejected{deleted}, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}; peak memory: {}",
+        "sync summary: {} records read, {} written ({} created, {} updated){associations}, {} rejected{deleted}, {} input lines skipped; {} API calls ({} rate-limited), daily quota left: {}; peak memory: {}",
         s.records_read,
         s.records_written,
         s.created,

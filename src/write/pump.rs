@@ -1,17 +1,18 @@
 //! The sync's one loop, on the main thread: each input line is parsed and
 //! mapped in input order, batched, and handed to the send stage; each batch
-//! that comes back is settled (counted, its rejections reported, earned
-//! states echoed). It owns every piece of sync state, so nothing here is
-//! shared between threads: the stdin and sender threads only pass events.
+//! or association job that comes back is settled ([`settle`](super::settle):
+//! counted, rejections reported, earned states echoed). It owns every piece
+//! of sync state, so nothing here is shared between threads: the stdin and
+//! sender threads only pass events.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::batcher::{Batch, OpenBatch, Origin, StageMerge};
+use super::batcher::{OpenBatch, Origin, StageMerge};
 use super::checkpoint::Checkpoint;
-use super::dispatch::{Dispatch, Sent};
+use super::dispatch::Dispatch;
 use super::flush::FlushRule;
 use super::mapping::{self, Mapped, Mapper, Outcome, RecordWrite};
 use super::notices::Notices;
@@ -20,11 +21,10 @@ use super::progress::{Counts, Progress};
 use super::rejects::Rejects;
 use super::stdin::{Budget, Input, Line as StdinLine};
 use super::targets::{Route, Targets};
+use super::links::Links;
 use super::Event;
-use super::{merged, redact};
 use crate::catalog::Catalog;
 use crate::config::{Config, LifecyclePolicy, UnknownProperties};
-use crate::hubspot::batch::Written;
 use crate::hubspot::errors::{truncate, RejectReason};
 use crate::hubspot::properties;
 use crate::hubspot::{Client, HubSpotError};
@@ -66,6 +66,8 @@ pub(crate) struct Pump<'a> {
     pub backlog: VecDeque<Input>,
     /// One open batch per target.
     pub batches: Vec<OpenBatch>,
+    /// Written records waiting for their associations.
+    pub links: Links,
     pub checkpoint: Checkpoint,
     pub counts: Counts,
     pub created: u64,
@@ -109,6 +111,7 @@ impl<'a> Pump<'a> {
             })
             .collect();
         let now = Instant::now();
+        let links = Links::new(&w.targets);
         Pump {
             config: w.config,
             catalog: w.catalog,
@@ -123,6 +126,7 @@ impl<'a> Pump<'a> {
             progress: w.progress.map(|terminal| Progress::new(terminal, now)),
             backlog: VecDeque::new(),
             batches,
+            links,
             checkpoint: Checkpoint::new(),
             counts: Counts::default(),
             created: 0,
@@ -169,7 +173,8 @@ impl<'a> Pump<'a> {
                 return Some(input);
             }
             let now = Instant::now();
-            let opened = self.batches.iter().filter_map(OpenBatch::opened).min();
+            let batches = self.batches.iter().filter_map(OpenBatch::opened);
+            let opened = batches.chain(self.links.opened()).min();
             let due = self
                 .rule
                 .due_in(opened, self.last_input, self.checkpoint.waiting(), now);
@@ -195,6 +200,7 @@ impl<'a> Pump<'a> {
             match event {
                 Event::Input(input) => return Some(input),
                 Event::Sent(sent) => self.settle(sent),
+                Event::Linked(sent) => self.settle_links(sent),
                 Event::Cancel(signal) => self.cancel(signal),
             }
             if self.failure.is_some() || self.cancelled.is_some() {
@@ -203,13 +209,14 @@ impl<'a> Pump<'a> {
         }
     }
 
-    /// Waits for one batch to land, keeping any input that comes first;
-    /// returns early on a cancel.
-    fn wait_landing(&mut self) {
+    /// Waits for one batch or job to land, keeping any input that comes
+    /// first; returns early on a cancel.
+    pub(super) fn wait_landing(&mut self) {
         while let Ok(event) = self.events.recv() {
             match event {
                 Event::Input(input) => self.backlog.push_back(input),
                 Event::Sent(sent) => return self.settle(sent),
+                Event::Linked(sent) => return self.settle_links(sent),
                 Event::Cancel(signal) => return self.cancel(signal),
             }
         }
@@ -373,11 +380,12 @@ impl<'a> Pump<'a> {
         Ok(())
     }
 
-    /// Hands every open batch to the send stage.
+    /// Hands every open batch, and the open associations, to the send stage.
     fn send_open(&mut self) {
         for t in 0..self.batches.len() {
             self.send_batch(t);
         }
+        self.send_links();
     }
 
     /// Hands target `t`'s open batch to the send stage, once it may go.
@@ -395,96 +403,6 @@ impl<'a> Pump<'a> {
         self.dispatch.send(batch);
     }
 
-    /// Counts a landed batch's records, reports its rejections, and emits
-    /// the states it earned.
-    fn settle(&mut self, sent: Sent) {
-        self.dispatch.landed(&sent);
-        let results = match sent.result {
-            Ok(results) => results,
-            Err(e) => {
-                self.checkpoint.stop();
-                self.failure.get_or_insert(e);
-                return;
-            }
-        };
-        let out = self.out;
-        let mut retry = Vec::new();
-        let target = sent.batch.target;
-        let key = self.targets.targets[target].key.clone();
-        for (entry, written) in sent.batch.entries.into_iter().zip(results) {
-            let n = entry.origins.len() as u64;
-            match written {
-                Written::Ok { id, .. } if entry.write.archive => {
-                    self.deletions.archived(n, id.is_some());
-                }
-                Written::Ok { created, .. } => {
-                    *if created {
-                        &mut self.created
-                    } else {
-                        &mut self.updated
-                    } += 1;
-                    self.counts.written += n;
-                }
-                Written::Rejected(reason) => {
-                    // HubSpot's text may quote the values it refused.
-                    let reason = if self.config.log_record_data {
-                        reason
-                    } else {
-                        redact::scrub(&reason, &entry.write)
-                    };
-                    let email = entry.write.key().to_string();
-                    // Only the record whose value was refused is rejected;
-                    // the others of a merged entry are sent again.
-                    let merge = self.batches[target].merge();
-                    let separated = merged::separate(entry, &reason, merge, &key);
-                    for o in &separated.rejected {
-                        self.rejects
-                            .record(o.line, Some(&email), o.data.as_ref(), &reason, out);
-                        self.checkpoint.settle(o.window, 0, 1);
-                    }
-                    self.counts.rejected += separated.rejected.len() as u64;
-                    retry.extend(separated.retry);
-                    continue;
-                }
-            }
-            for o in &entry.origins {
-                self.checkpoint.settle(o.window, 1, 0);
-            }
-        }
-        if !retry.is_empty() {
-            // The landed batch held these keys alone, and freed a sender.
-            let bytes = retry.iter().map(|e| write_size(&e.write)).sum();
-            let batch = Batch {
-                target,
-                entries: retry,
-                bytes,
-            };
-            self.dispatch.send(batch);
-        }
-        self.emit_earned();
-    }
-
-    /// Emits the earned states, after the rejects they count are written.
-    fn emit_earned(&mut self) {
-        let earned = self.checkpoint.earned();
-        if earned.is_empty() {
-            return;
-        }
-        if let Err(e) = self.rejects.flush() {
-            self.checkpoint.stop();
-            self.failure
-                .get_or_insert(HubSpotError::new(FailureType::System, e));
-            return;
-        }
-        if self.dry_run {
-            return;
-        }
-        for e in earned {
-            self.out.state(e.state, e.committed, e.rejected);
-            self.states += 1;
-        }
-    }
-
     fn tick(&mut self) {
         if let Some(p) = self.progress.as_mut() {
             p.tick(Instant::now(), self.counts, &self.client.governor.usage());
@@ -492,28 +410,28 @@ impl<'a> Pump<'a> {
     }
 
     /// Nothing more is sent: HubSpot failed or the sync was cancelled.
-    fn stopping(&self) -> bool {
+    pub(super) fn stopping(&self) -> bool {
         self.failure.is_some() || self.cancelled.is_some()
     }
 
-    /// Sends what is left and waits for every batch to land. After a
-    /// HubSpot failure nothing more goes out; after a cancel only the
-    /// batches in flight may land, for up to [`CANCEL_GRACE`].
+    /// Sends what is left and waits for every batch to land, then for the
+    /// associations they ask for, then tries the associations whose
+    /// targets were missing once more. After a HubSpot failure nothing more
+    /// goes out; after a cancel only what is in flight may land, for up to
+    /// [`CANCEL_GRACE`].
     pub(crate) fn drain(&mut self) {
         self.budget.close();
-        self.send_open();
         let grace = Instant::now() + CANCEL_GRACE;
-        while self.failure.is_none() && self.dispatch.in_flight() > 0 {
-            if self.cancelled.is_none() {
-                self.wait_landing();
-                continue;
-            }
-            let left = grace.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(Event::Sent(sent)) => self.settle(sent),
-                Ok(_) => {}
-                Err(_) => break,
-            }
+        self.send_open();
+        self.wait_all(grace);
+        // Landed writes open new associations; each round sends them.
+        while self.links.opened().is_some() && !self.stopping() {
+            self.send_links();
+            self.wait_all(grace);
+        }
+        if !self.stopping() {
+            self.send_deferred();
+            self.wait_all(grace);
         }
         if let Err(e) = self.rejects.flush() {
             self.failure
@@ -523,10 +441,27 @@ impl<'a> Pump<'a> {
             p.finish(Instant::now(), self.counts, &self.client.governor.usage());
         }
     }
+
+    /// Waits until nothing is in flight (a cancelled sync: until `grace`).
+    fn wait_all(&mut self, grace: Instant) {
+        while self.failure.is_none() && self.dispatch.in_flight() > 0 {
+            if self.cancelled.is_none() {
+                self.wait_landing();
+                continue;
+            }
+            let left = grace.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(Event::Sent(sent)) => self.settle(sent),
+                Ok(Event::Linked(sent)) => self.settle_links(sent),
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    }
 }
 
 /// Bytes a write holds, roughly: its text plus a little per property.
-fn write_size(w: &RecordWrite) -> usize {
+pub(super) fn write_size(w: &RecordWrite) -> usize {
     let text: usize = w
         .properties
         .iter()

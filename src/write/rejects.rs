@@ -2,13 +2,16 @@
 //! could not be read, is reported here — a few examples and a summary per
 //! reason as LOG messages, and each one as a JSON line in the optional
 //! store (a local file or object storage: [`super::rejects_store`]).
-//! Emails are masked in logs unless the user asked for record data.
+//! Associations that could not be made (their records are written) are
+//! reported here too. Emails and values are masked in logs unless the user
+//! asked for record data.
 
 use std::collections::BTreeMap;
 
 use anyhow::Result;
 use serde_json::{json, Map, Value};
 
+use super::redact::shown;
 use super::rejects_store::RejectsStore;
 use crate::config::Config;
 use crate::hubspot::errors::RejectReason;
@@ -22,6 +25,8 @@ pub(crate) struct Rejects {
     /// (code, property) → (count, first reason text): the summary tells
     /// `invalid_value on newsletter_opt_in` from `… on annualrevenue`.
     counts: BTreeMap<(&'static str, Option<String>), (u64, String)>,
+    /// Association problem code → (count, first message).
+    associations: BTreeMap<&'static str, (u64, String)>,
     bad_lines: u64,
     store: Option<RejectsStore>,
     /// The first failure to keep a row: it fails the sync at the next
@@ -52,6 +57,7 @@ impl Rejects {
     fn with_store(store: Option<RejectsStore>, log_record_data: bool) -> Rejects {
         Rejects {
             counts: BTreeMap::new(),
+            associations: BTreeMap::new(),
             bad_lines: 0,
             store,
             store_error: None,
@@ -92,6 +98,49 @@ impl Rejects {
         }
         let row = json!({"line": line, "reason": reason.code(), "message": reason.to_string(), "record": data});
         self.write_row(&row);
+    }
+
+    /// Reports an association that could not be made for the record on
+    /// `line` (which is written): its target is missing (`reason` `None`)
+    /// or HubSpot refused it. `link` is the stream and field, `target` the
+    /// object and key looked for; the value is masked unless
+    /// `log_record_data`.
+    pub(crate) fn association(
+        &mut self,
+        line: u64,
+        link: &str,
+        target: &str,
+        value: &str,
+        reason: Option<&RejectReason>,
+        out: &Output,
+    ) {
+        let code = match reason {
+            None => "association_target_missing",
+            Some(_) => "association_refused",
+        };
+        let value = shown(value, self.log_record_data);
+        let message = match reason {
+            None => format!("{link}: no {target} is {value} by the end of the sync"),
+            Some(why) => format!("{link} = {value}: {why}"),
+        };
+        let slot = self
+            .associations
+            .entry(code)
+            .or_insert_with(|| (0, message.clone()));
+        slot.0 += 1;
+        if slot.0 <= EXAMPLES_PER_REASON {
+            out.log(
+                "WARN",
+                format!("record on input line {line}: association not made ({code}): {message}; the record itself is written"),
+            );
+        }
+        let row = json!({"line": line, "reason": code, "message": message, "association": link});
+        self.write_row(&row);
+    }
+
+    /// Associations that could not be made.
+    pub(crate) fn associations_failed(&self) -> u64 {
+        self.associations.values().map(|c| c.0).sum()
     }
 
     /// Reports an input line that is not a usable message.
@@ -139,6 +188,12 @@ impl Rejects {
             out.log(
                 "WARN",
                 format!("{code}{on}: {n} record(s) rejected (e.g. {example})"),
+            );
+        }
+        for (code, (n, example)) in &self.associations {
+            out.log(
+                "WARN",
+                format!("{code}: {n} association(s) not made, their records written (e.g. {example})"),
             );
         }
         if self.bad_lines > 0 {

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::dispatch::Sink;
+use super::links::{LinkJob, Linked};
 use super::mapping::RecordWrite;
 use super::targets::Targets;
 use crate::config::LifecyclePolicy;
@@ -33,6 +34,10 @@ pub(crate) struct Sender {
 }
 
 impl Sink for Sender {
+    fn associate(&self, job: &LinkJob) -> Result<Vec<Linked>, HubSpotError> {
+        super::associate::run(&self.client, &self.targets, job)
+    }
+
     fn write(&self, target: usize, writes: &[&RecordWrite]) -> Result<Vec<Written>, HubSpotError> {
         let target = &self.targets.targets[target];
         // Archives (records deleted in the source) go their own way.
