@@ -36,8 +36,8 @@ pub(crate) struct Hub {
     pub faults: Mutex<FaultPlan>,
     pub access: Access,
     pub stats: Recorder,
-    schemas: RwLock<[Arc<Schema>; 3]>,
-    stores: [Mutex<ObjectStore>; 3],
+    schemas: RwLock<[Arc<Schema>; ObjectType::COUNT]>,
+    stores: [Mutex<ObjectStore>; ObjectType::COUNT],
     next_id: AtomicU64,
     pub shutdown: Arc<AtomicBool>,
     pub base_url: String,
@@ -47,11 +47,7 @@ pub(crate) struct Hub {
 const FIRST_ID: u64 = 101;
 
 fn idx(ty: ObjectType) -> usize {
-    match ty {
-        ObjectType::Contacts => 0,
-        ObjectType::Companies => 1,
-        ObjectType::Deals => 2,
-    }
+    ty.index()
 }
 
 impl Hub {
@@ -223,7 +219,7 @@ impl Hub {
     /// The request's route, family and stats template; a legacy path is
     /// unknown once the options say legacy paths are gone.
     fn matched(&self, req: &Request) -> Matched {
-        let mut m = routes::route(&req.method, &req.path);
+        let mut m = routes::route(&req.method, &req.path, self.opts.portal_id);
         if m.family == ApiFamily::Legacy && self.opts.legacy_paths == LegacyPaths::Gone {
             // After the sunset a legacy path is simply unknown; its template
             // stays, so a test can count the 404s a client collected there.

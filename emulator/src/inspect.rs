@@ -15,7 +15,7 @@ pub(crate) fn handle(hub: &Hub, req: &Request) -> Response {
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["health"]) => Response::json(200, &json!({ "status": "ok" })),
         ("GET", ["contacts"]) => objects(hub, ObjectType::Contacts),
-        ("GET", ["objects", ty]) => match ObjectType::parse(ty) {
+        ("GET", ["objects", ty]) => match ObjectType::parse(ty, hub.opts.portal_id) {
             Some(ty) => objects(hub, ty),
             None => errors::not_found("", "unknown object type"),
         },

@@ -29,6 +29,7 @@ mod hub;
 mod inspect;
 mod objects;
 mod options;
+mod pipelines;
 mod rng;
 mod routes;
 mod rules;
@@ -110,10 +111,11 @@ impl Emulator {
         self.contacts().into_iter().find(|c| c.id == id.to_string())
     }
 
-    /// Every record of `object_type` (`contacts`, `companies`, `deals`),
-    /// sorted by id; empty for an unknown type.
+    /// Every record of `object_type` (`contacts`, `companies`, `deals`,
+    /// `tickets`, `products`, `line_items`, `pets`, or a type id), sorted by
+    /// id; empty for an unknown type.
     pub fn objects(&self, object_type: &str) -> Vec<ObjectSnapshot> {
-        ObjectType::parse(object_type)
+        ObjectType::parse(object_type, self.server.hub.opts.portal_id)
             .map(|ty| self.server.hub.snapshot(ty))
             .unwrap_or_default()
     }
@@ -154,8 +156,8 @@ impl Emulator {
         self.add_object("contacts", props)
     }
 
-    /// Like [`Emulator::add_contact`] for any object type (`contacts`,
-    /// `companies`, `deals`); records are matched on their unique properties.
+    /// Like [`Emulator::add_contact`] for any object type (see
+    /// [`Emulator::objects`]); records are matched on their unique properties.
     ///
     /// # Panics
     /// On an unknown object type.
@@ -168,7 +170,7 @@ impl Emulator {
         K: Into<String>,
         V: Into<String>,
     {
-        let ty = ObjectType::parse(object_type)
+        let ty = ObjectType::parse(object_type, self.server.hub.opts.portal_id)
             .unwrap_or_else(|| panic!("unknown object type {object_type:?}"));
         let hub = &self.server.hub;
         let changes: Vec<(String, String)> = props

@@ -146,13 +146,14 @@ pub(crate) struct Matched {
     pub template: String,
 }
 
-/// Finds the route, family and stats template for `method` `path`.
-pub(crate) fn route(method: &str, path: &str) -> Matched {
+/// Finds the route, family and stats template for `method` `path`; `portal`
+/// is the account id in the custom object's fully qualified name.
+pub(crate) fn route(method: &str, path: &str, portal: u64) -> Matched {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let found = match segs.as_slice() {
-        ["crm", "v3", api, rest @ ..] => crm(method, ApiFamily::Legacy, api, rest),
+        ["crm", "v3", api, rest @ ..] => crm(method, ApiFamily::Legacy, api, rest, portal),
         ["crm", api, version, rest @ ..] => {
-            ApiFamily::from_version(version).and_then(|f| crm(method, f, api, rest))
+            ApiFamily::from_version(version).and_then(|f| crm(method, f, api, rest, portal))
         }
         ["account-info", version, rest @ ..] => {
             ApiFamily::account(version).and_then(|f| account_info(method, f, rest))
@@ -181,18 +182,19 @@ fn crm(
     family: ApiFamily,
     api: &str,
     rest: &[&str],
+    portal: u64,
 ) -> Option<(ApiFamily, Route, String)> {
+    let ty = |s: Option<&&str>| ObjectType::parse(s?, portal);
     let (route, suffix) = match api {
-        "objects" => objects(method, rest)?,
-        "properties" => properties(method, rest)?,
+        "objects" => objects(method, ty(rest.first())?, rest)?,
+        "properties" => properties(method, ty(rest.first())?, rest)?,
         _ => return None,
     };
     Some((family, route, format!("{}{suffix}", family.crm_prefix(api))))
 }
 
 /// The objects API below its prefix: the route and the template suffix.
-fn objects(method: &str, rest: &[&str]) -> Option<(Route, String)> {
-    let ty = ObjectType::parse(rest.first()?)?;
+fn objects(method: &str, ty: ObjectType, rest: &[&str]) -> Option<(Route, String)> {
     let name = ty.name();
     let r = match (method, &rest[1..]) {
         ("POST", ["batch", op]) => (
@@ -216,8 +218,7 @@ fn objects(method: &str, rest: &[&str]) -> Option<(Route, String)> {
 }
 
 /// The properties API below its prefix: the route and the template suffix.
-fn properties(method: &str, rest: &[&str]) -> Option<(Route, String)> {
-    let ty = ObjectType::parse(rest.first()?)?;
+fn properties(method: &str, ty: ObjectType, rest: &[&str]) -> Option<(Route, String)> {
     let name = ty.name();
     let r = match (method, &rest[1..]) {
         ("GET", []) => (Route::ListProperties(ty), format!("/{name}")),
@@ -249,6 +250,12 @@ fn account_info(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PORTAL: u64 = 42;
+
+    fn route(method: &str, path: &str) -> Matched {
+        super::route(method, path, PORTAL)
+    }
 
     fn r(method: &str, path: &str) -> (Route, ApiFamily, String) {
         let m = route(method, path);
