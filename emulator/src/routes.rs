@@ -124,6 +124,7 @@ pub(crate) enum Route {
     ListProperties(ObjectType),
     GetProperty(ObjectType, String),
     CreateProperty(ObjectType),
+    ListPipelines(ObjectType),
     AccountDetails,
     DailyUsage,
     OAuthToken,
@@ -188,6 +189,7 @@ fn crm(
     let (route, suffix) = match api {
         "objects" => objects(method, ty(rest.first())?, rest)?,
         "properties" => properties(method, ty(rest.first())?, rest)?,
+        "pipelines" => pipelines(method, ty(rest.first())?, rest)?,
         _ => return None,
     };
     Some((family, route, format!("{}{suffix}", family.crm_prefix(api))))
@@ -230,6 +232,13 @@ fn properties(method: &str, ty: ObjectType, rest: &[&str]) -> Option<(Route, Str
         _ => return None,
     };
     Some(r)
+}
+
+/// The pipelines API below its prefix: deals and tickets have pipelines.
+fn pipelines(method: &str, ty: ObjectType, rest: &[&str]) -> Option<(Route, String)> {
+    let has = matches!(ty, ObjectType::Deals | ObjectType::Tickets);
+    (method == "GET" && rest.len() == 1 && has)
+        .then(|| (Route::ListPipelines(ty), format!("/{}", ty.name())))
 }
 
 /// `/account-info/{v3|VER}/…`.
@@ -317,6 +326,14 @@ mod tests {
             )
         );
         assert_eq!(
+            r("GET", "/crm/pipelines/2026-09/0-3"),
+            (
+                Route::ListPipelines(ObjectType::Deals),
+                ApiFamily::V2026_09,
+                "/crm/pipelines/2026-09/deals".to_string()
+            )
+        );
+        assert_eq!(
             r("GET", "/account-info/v3/details").2,
             "/account-info/v3/details"
         );
@@ -352,6 +369,7 @@ mod tests {
             ("POST", "/crm/objects/2025-09/contacts/batch/upsert"),
             ("POST", "/crm/objects/v3/contacts/batch/upsert"),
             ("GET", "/crm/v3/lists/contacts"),
+            ("GET", "/crm/v3/pipelines/contacts"),
             ("GET", "/account-info/v2/details"),
             ("POST", "/oauth/2026-09/token"),
             ("GET", "/oauth/v1/token"),
