@@ -305,6 +305,8 @@ impl Hub {
             Route::GetProperty(ty, name) => crate::account::get_property(&ctx, *ty, name),
             Route::CreateProperty(ty) => crate::account::create_property(&ctx, *ty),
             Route::ListPipelines(ty) => crate::pipelines::list(&ctx, *ty),
+            Route::ListSchemas => crate::schemas::list(&ctx),
+            Route::GetSchema(ty) => crate::schemas::get(&ctx, ty),
             Route::AccountDetails => crate::account::details(&ctx),
             Route::DailyUsage => crate::account::daily_usage(&ctx),
             Route::OAuthToken | Route::NotFound => errors::not_found(cid, "resource not found"),

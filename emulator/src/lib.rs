@@ -34,6 +34,7 @@ mod rng;
 mod routes;
 mod rules;
 mod schema;
+mod schemas;
 mod server;
 mod stats;
 mod store;

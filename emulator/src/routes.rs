@@ -70,7 +70,7 @@ impl ApiFamily {
         format!("/account-info/{}", self.version().unwrap_or("v3"))
     }
 
-    /// The family of `/account-info/{seg}/…`.
+    /// The family of `/account-info/{seg}/…` and `/crm-object-schemas/{seg}/…`.
     fn account(seg: &str) -> Option<ApiFamily> {
         match seg {
             "v3" => Some(ApiFamily::Legacy),
@@ -125,6 +125,8 @@ pub(crate) enum Route {
     GetProperty(ObjectType, String),
     CreateProperty(ObjectType),
     ListPipelines(ObjectType),
+    ListSchemas,
+    GetSchema(String),
     AccountDetails,
     DailyUsage,
     OAuthToken,
@@ -152,10 +154,21 @@ pub(crate) struct Matched {
 pub(crate) fn route(method: &str, path: &str, portal: u64) -> Matched {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let found = match segs.as_slice() {
+        ["crm", "v3", "schemas", rest @ ..] => schemas(method, rest)
+            .map(|r| (ApiFamily::Legacy, r.0, format!("/crm/v3/schemas{}", r.1))),
         ["crm", "v3", api, rest @ ..] => crm(method, ApiFamily::Legacy, api, rest, portal),
         ["crm", api, version, rest @ ..] => {
             ApiFamily::from_version(version).and_then(|f| crm(method, f, api, rest, portal))
         }
+        ["crm-object-schemas", version, "schemas", rest @ ..] => ApiFamily::account(version)
+            .and_then(|f| {
+                let (route, suffix) = schemas(method, rest)?;
+                Some((
+                    f,
+                    route,
+                    format!("/crm-object-schemas/{version}/schemas{suffix}"),
+                ))
+            }),
         ["account-info", version, rest @ ..] => {
             ApiFamily::account(version).and_then(|f| account_info(method, f, rest))
         }
@@ -239,6 +252,15 @@ fn pipelines(method: &str, ty: ObjectType, rest: &[&str]) -> Option<(Route, Stri
     let has = matches!(ty, ObjectType::Deals | ObjectType::Tickets);
     (method == "GET" && rest.len() == 1 && has)
         .then(|| (Route::ListPipelines(ty), format!("/{}", ty.name())))
+}
+
+/// The schemas API below `…/schemas`: the route and the template suffix.
+fn schemas(method: &str, rest: &[&str]) -> Option<(Route, String)> {
+    match (method, rest) {
+        ("GET", []) => Some((Route::ListSchemas, String::new())),
+        ("GET", [ty]) => Some((Route::GetSchema(percent_decode(ty)), "/{objectType}".into())),
+        _ => None,
+    }
 }
 
 /// `/account-info/{v3|VER}/…`.
@@ -334,6 +356,22 @@ mod tests {
             )
         );
         assert_eq!(
+            r("GET", "/crm-object-schemas/2026-09/schemas/p42_pets"),
+            (
+                Route::GetSchema("p42_pets".into()),
+                ApiFamily::V2026_09,
+                "/crm-object-schemas/2026-09/schemas/{objectType}".to_string()
+            )
+        );
+        assert_eq!(
+            r("GET", "/crm/v3/schemas"),
+            (
+                Route::ListSchemas,
+                ApiFamily::Legacy,
+                "/crm/v3/schemas".to_string()
+            )
+        );
+        assert_eq!(
             r("GET", "/account-info/v3/details").2,
             "/account-info/v3/details"
         );
@@ -370,6 +408,8 @@ mod tests {
             ("POST", "/crm/objects/v3/contacts/batch/upsert"),
             ("GET", "/crm/v3/lists/contacts"),
             ("GET", "/crm/v3/pipelines/contacts"),
+            ("GET", "/crm/schemas/2026-03"),
+            ("POST", "/crm-object-schemas/v3/schemas"),
             ("GET", "/account-info/v2/details"),
             ("POST", "/oauth/2026-09/token"),
             ("GET", "/oauth/v1/token"),
