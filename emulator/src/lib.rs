@@ -21,6 +21,7 @@
 
 mod access;
 mod account;
+mod associations;
 mod clock;
 mod errors;
 mod fault;
@@ -62,6 +63,18 @@ pub struct ObjectSnapshot {
     pub created_at: String,
     /// ISO 8601, changes on every write.
     pub updated_at: String,
+}
+
+/// One association as the emulator holds it: record `from` is linked to
+/// record `to` with these type ids (sorted), in one direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssociationSnapshot {
+    /// The from record's id.
+    pub from: String,
+    /// The to record's id.
+    pub to: String,
+    /// HubSpot association type ids, e.g. `[1, 279]`.
+    pub types: Vec<u32>,
 }
 
 /// A contact; the same shape as every other record.
@@ -119,6 +132,20 @@ impl Emulator {
         ObjectType::parse(object_type, self.server.hub.opts.portal_id)
             .map(|ty| self.server.hub.snapshot(ty))
             .unwrap_or_default()
+    }
+
+    /// The associations from `from` to `to` (object names, aliases or type
+    /// ids), that direction only, sorted by from id then to id; empty for an
+    /// unknown type.
+    pub fn associations(&self, from: &str, to: &str) -> Vec<AssociationSnapshot> {
+        let portal = self.server.hub.opts.portal_id;
+        match (
+            ObjectType::parse(from, portal),
+            ObjectType::parse(to, portal),
+        ) {
+            (Some(f), Some(t)) => self.server.hub.association_snapshot(f, t),
+            _ => Vec::new(),
+        }
     }
 
     /// A snapshot of the request counters and log.

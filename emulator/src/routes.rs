@@ -3,6 +3,7 @@
 //! such as `/crm/objects/2026-09/…`), and the path template used in stats.
 //! Matching only: no auth, no state.
 
+use crate::associations::AssocOp;
 use crate::http::percent_decode;
 use crate::schema::ObjectType;
 
@@ -127,6 +128,7 @@ pub(crate) enum Route {
     ListPipelines(ObjectType),
     ListSchemas,
     GetSchema(String),
+    Associations(ObjectType, ObjectType, AssocOp),
     AccountDetails,
     DailyUsage,
     OAuthToken,
@@ -156,6 +158,15 @@ pub(crate) fn route(method: &str, path: &str, portal: u64) -> Matched {
     let found = match segs.as_slice() {
         ["crm", "v3", "schemas", rest @ ..] => schemas(method, rest)
             .map(|r| (ApiFamily::Legacy, r.0, format!("/crm/v3/schemas{}", r.1))),
+        ["crm", "v4", "associations", rest @ ..] => {
+            associations(method, rest, portal).map(|(r, suffix)| {
+                (
+                    ApiFamily::Legacy,
+                    r,
+                    format!("/crm/v4/associations{suffix}"),
+                )
+            })
+        }
         ["crm", "v3", api, rest @ ..] => crm(method, ApiFamily::Legacy, api, rest, portal),
         ["crm", api, version, rest @ ..] => {
             ApiFamily::from_version(version).and_then(|f| crm(method, f, api, rest, portal))
@@ -203,6 +214,8 @@ fn crm(
         "objects" => objects(method, ty(rest.first())?, rest)?,
         "properties" => properties(method, ty(rest.first())?, rest)?,
         "pipelines" => pipelines(method, ty(rest.first())?, rest)?,
+        // `/crm/v3/associations` is the older v3 API, not served.
+        "associations" if family != ApiFamily::Legacy => associations(method, rest, portal)?,
         _ => return None,
     };
     Some((family, route, format!("{}{suffix}", family.crm_prefix(api))))
@@ -245,6 +258,25 @@ fn properties(method: &str, ty: ObjectType, rest: &[&str]) -> Option<(Route, Str
         _ => return None,
     };
     Some(r)
+}
+
+/// The associations API below its prefix (`/crm/v4/associations` or
+/// `/crm/associations/VER`): `/{from}/{to}/batch/{op}`.
+fn associations(method: &str, rest: &[&str], portal: u64) -> Option<(Route, String)> {
+    let (from, to, op) = match (method, rest) {
+        ("POST", [from, to, "batch", "associate", "default"]) => {
+            (from, to, AssocOp::AssociateDefault)
+        }
+        ("POST", [from, to, "batch", "create"]) => (from, to, AssocOp::Create),
+        ("POST", [from, to, "batch", "read"]) => (from, to, AssocOp::Read),
+        _ => return None,
+    };
+    let (from, to) = (
+        ObjectType::parse(from, portal)?,
+        ObjectType::parse(to, portal)?,
+    );
+    let suffix = format!("/{}/{}/batch/{}", from.name(), to.name(), op.path());
+    Some((Route::Associations(from, to, op), suffix))
 }
 
 /// The pipelines API below its prefix: deals and tickets have pipelines.
@@ -348,6 +380,22 @@ mod tests {
             )
         );
         assert_eq!(
+            r("GET", "/account-info/v3/details").2,
+            "/account-info/v3/details"
+        );
+        assert_eq!(
+            r("POST", "/oauth/2026-03/token"),
+            (
+                Route::OAuthToken,
+                ApiFamily::V2026_03,
+                "/oauth/2026-03/token".to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn pipelines_schemas_and_associations_route_with_their_templates() {
+        assert_eq!(
             r("GET", "/crm/pipelines/2026-09/0-3"),
             (
                 Route::ListPipelines(ObjectType::Deals),
@@ -364,23 +412,34 @@ mod tests {
             )
         );
         assert_eq!(
+            r(
+                "POST",
+                "/crm/associations/2026-03/0-1/p42_pets/batch/associate/default"
+            ),
+            (
+                Route::Associations(
+                    ObjectType::Contacts,
+                    ObjectType::Pets,
+                    AssocOp::AssociateDefault
+                ),
+                ApiFamily::V2026_03,
+                "/crm/associations/2026-03/contacts/pets/batch/associate/default".to_string()
+            )
+        );
+        assert_eq!(
+            r("POST", "/crm/v4/associations/deal/company/batch/create"),
+            (
+                Route::Associations(ObjectType::Deals, ObjectType::Companies, AssocOp::Create),
+                ApiFamily::Legacy,
+                "/crm/v4/associations/deals/companies/batch/create".to_string()
+            )
+        );
+        assert_eq!(
             r("GET", "/crm/v3/schemas"),
             (
                 Route::ListSchemas,
                 ApiFamily::Legacy,
                 "/crm/v3/schemas".to_string()
-            )
-        );
-        assert_eq!(
-            r("GET", "/account-info/v3/details").2,
-            "/account-info/v3/details"
-        );
-        assert_eq!(
-            r("POST", "/oauth/2026-03/token"),
-            (
-                Route::OAuthToken,
-                ApiFamily::V2026_03,
-                "/oauth/2026-03/token".to_string()
             )
         );
     }
@@ -409,6 +468,15 @@ mod tests {
             ("GET", "/crm/v3/lists/contacts"),
             ("GET", "/crm/v3/pipelines/contacts"),
             ("GET", "/crm/schemas/2026-03"),
+            (
+                "POST",
+                "/crm/v3/associations/contacts/companies/batch/create",
+            ),
+            ("POST", "/crm/v4/associations/contacts/widgets/batch/create"),
+            (
+                "GET",
+                "/crm/associations/2026-09/contacts/companies/batch/read",
+            ),
             ("POST", "/crm-object-schemas/v3/schemas"),
             ("GET", "/account-info/v2/details"),
             ("POST", "/oauth/2026-09/token"),
