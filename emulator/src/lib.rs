@@ -1,14 +1,16 @@
 //! A local, in-memory HubSpot CRM API for tests and demos.
 //!
-//! It serves the endpoints a contacts sync uses — batch upsert/create/update/
-//! read/archive, single get, list, property definitions, account details,
-//! OAuth refresh — with HubSpot's documented shapes, auth and scopes, rate
-//! limits and their headers, property validation and the lifecycle-stage
-//! rule, plus seeded latency and fault injection and an inspection API
-//! (`/_emulator/*`). Every endpoint answers under its legacy path
-//! (`/crm/v3/…`) and under HubSpot's date-based versions
-//! (`/crm/objects/2026-09/…`). It binds 127.0.0.1 only and never talks to
-//! HubSpot.
+//! It serves what a CRM sync uses — batch upsert/create/update/read/archive,
+//! single get, list and property definitions for contacts, companies,
+//! deals, tickets, products, line items and one custom object (`pets`),
+//! deal and ticket pipelines, the custom object schema, batch associations,
+//! account details, OAuth refresh — with HubSpot's documented shapes, auth
+//! and scopes, rate limits and their headers, property validation and the
+//! lifecycle-stage rule, plus seeded latency and fault injection and an
+//! inspection API (`/_emulator/*`). Every endpoint answers under its legacy
+//! path (`/crm/v3/…`, `/crm/v4/associations/…`) and under HubSpot's
+//! date-based versions (`/crm/objects/2026-09/…`). It binds 127.0.0.1 only
+//! and never talks to HubSpot.
 //!
 //! ```no_run
 //! use hubspot_emulator::{Emulator, Options};
