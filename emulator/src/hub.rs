@@ -4,6 +4,7 @@
 //! held only for the piece of state it guards.
 
 use crate::access::{Access, Caller, Denial, RateHeaders};
+use crate::associations::AssocStore;
 use crate::errors::{self, Policy};
 use crate::http::{Request, Response};
 use crate::options::{Fault, FaultPlan, LegacyPaths, Options};
@@ -36,8 +37,10 @@ pub(crate) struct Hub {
     pub faults: Mutex<FaultPlan>,
     pub access: Access,
     pub stats: Recorder,
-    schemas: RwLock<[Arc<Schema>; 3]>,
-    stores: [Mutex<ObjectStore>; 3],
+    schemas: RwLock<[Arc<Schema>; ObjectType::COUNT]>,
+    stores: [Mutex<ObjectStore>; ObjectType::COUNT],
+    /// Taken after any store lock it is used with, never before.
+    associations: Mutex<AssocStore>,
     next_id: AtomicU64,
     pub shutdown: Arc<AtomicBool>,
     pub base_url: String,
@@ -47,11 +50,7 @@ pub(crate) struct Hub {
 const FIRST_ID: u64 = 101;
 
 fn idx(ty: ObjectType) -> usize {
-    match ty {
-        ObjectType::Contacts => 0,
-        ObjectType::Companies => 1,
-        ObjectType::Deals => 2,
-    }
+    ty.index()
 }
 
 impl Hub {
@@ -66,6 +65,7 @@ impl Hub {
             stats: Recorder::default(),
             schemas: RwLock::new(schemas),
             stores,
+            associations: Mutex::new(AssocStore::default()),
             next_id: AtomicU64::new(FIRST_ID),
             shutdown,
             base_url,
@@ -98,6 +98,39 @@ impl Hub {
             .unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Runs `f` with the stores of `a` and `b` locked (in type order, so two
+    /// calls never wait on each other crosswise; once when `a` is `b`).
+    pub fn with_stores<R>(
+        &self,
+        a: ObjectType,
+        b: ObjectType,
+        f: impl FnOnce(&ObjectStore, &ObjectStore) -> R,
+    ) -> R {
+        if a == b {
+            let s = self.store(a);
+            return f(&s, &s);
+        }
+        let (first, second) = if a < b { (a, b) } else { (b, a) };
+        let (g1, g2) = (self.store(first), self.store(second));
+        if a < b {
+            f(&g1, &g2)
+        } else {
+            f(&g2, &g1)
+        }
+    }
+
+    /// The links between records, locked. Lock it after any store lock.
+    pub fn associations(&self) -> MutexGuard<'_, AssocStore> {
+        self.associations.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Archives record `id` of the locked `store` with its associations.
+    pub fn archive(&self, store: &mut ObjectStore, id: u64) {
+        if store.archive(id) {
+            self.associations().remove_record(store.ty, id);
+        }
+    }
+
     /// A fresh record id.
     pub fn alloc_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::SeqCst)
@@ -111,6 +144,7 @@ impl Hub {
             *self.store(ty) = ObjectStore::new(ty, &schema.unique_props());
             self.schemas.write().unwrap_or_else(|e| e.into_inner())[idx(ty)] = Arc::new(schema);
         }
+        *self.associations() = AssocStore::default();
         self.next_id.store(FIRST_ID, Ordering::SeqCst);
         self.access.reset();
         self.stats.reset();
@@ -128,6 +162,24 @@ impl Hub {
                 properties: r.props.clone(),
                 created_at: crate::clock::iso(r.created_ms),
                 updated_at: crate::clock::iso(r.updated_ms),
+            })
+            .collect()
+    }
+
+    /// The links from `from` to `to` (that direction only), sorted by from
+    /// id then to id.
+    pub fn association_snapshot(
+        &self,
+        from: ObjectType,
+        to: ObjectType,
+    ) -> Vec<crate::AssociationSnapshot> {
+        self.associations()
+            .pairs(from, to)
+            .into_iter()
+            .map(|(f, t, types)| crate::AssociationSnapshot {
+                from: f.to_string(),
+                to: t.to_string(),
+                types,
             })
             .collect()
     }
@@ -171,7 +223,7 @@ impl Hub {
             family,
             template,
         } = self.matched(req);
-        let is_batch = matches!(route, Route::Batch(..));
+        let is_batch = matches!(route, Route::Batch(..) | Route::Associations(..));
         let mut log = RequestLog {
             number: n,
             method: req.method.clone(),
@@ -223,7 +275,7 @@ impl Hub {
     /// The request's route, family and stats template; a legacy path is
     /// unknown once the options say legacy paths are gone.
     fn matched(&self, req: &Request) -> Matched {
-        let mut m = routes::route(&req.method, &req.path);
+        let mut m = routes::route(&req.method, &req.path, self.opts.portal_id);
         if m.family == ApiFamily::Legacy && self.opts.legacy_paths == LegacyPaths::Gone {
             // After the sunset a legacy path is simply unknown; its template
             // stays, so a test can count the 404s a client collected there.
@@ -308,6 +360,10 @@ impl Hub {
             Route::ListProperties(ty) => crate::account::list_properties(&ctx, *ty),
             Route::GetProperty(ty, name) => crate::account::get_property(&ctx, *ty, name),
             Route::CreateProperty(ty) => crate::account::create_property(&ctx, *ty),
+            Route::ListPipelines(ty) => crate::pipelines::list(&ctx, *ty),
+            Route::ListSchemas => crate::schemas::list(&ctx),
+            Route::Associations(from, to, op) => crate::associations::batch(&ctx, *from, *to, *op),
+            Route::GetSchema(ty) => crate::schemas::get(&ctx, ty),
             Route::AccountDetails => crate::account::details(&ctx),
             Route::DailyUsage => crate::account::daily_usage(&ctx),
             Route::OAuthToken | Route::NotFound => errors::not_found(cid, "resource not found"),

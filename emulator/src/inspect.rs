@@ -15,10 +15,11 @@ pub(crate) fn handle(hub: &Hub, req: &Request) -> Response {
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["health"]) => Response::json(200, &json!({ "status": "ok" })),
         ("GET", ["contacts"]) => objects(hub, ObjectType::Contacts),
-        ("GET", ["objects", ty]) => match ObjectType::parse(ty) {
+        ("GET", ["objects", ty]) => match ObjectType::parse(ty, hub.opts.portal_id) {
             Some(ty) => objects(hub, ty),
             None => errors::not_found("", "unknown object type"),
         },
+        ("GET", ["associations"]) => associations(hub, req),
         ("GET", ["stats"]) => Response::json(
             200,
             &serde_json::to_value(hub.stats.snapshot(hub.access.daily_used())).unwrap_or_default(),
@@ -48,6 +49,29 @@ fn objects(hub: &Hub, ty: ObjectType) -> Response {
         200,
         &json!({ "results": serde_json::to_value(hub.snapshot(ty)).unwrap_or_default() }),
     )
+}
+
+/// `?from=contacts&to=companies` → `{"results":[{"from","to","types"}]}`,
+/// the from → to direction only, sorted by from id then to id.
+fn associations(hub: &Hub, req: &Request) -> Response {
+    let pairs = req.query_pairs();
+    let ty = |k: &str| {
+        let v = pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())?;
+        ObjectType::parse(v, hub.opts.portal_id)
+    };
+    match (ty("from"), ty("to")) {
+        (Some(from), Some(to)) => Response::json(
+            200,
+            &json!({ "results": hub.association_snapshot(from, to) }),
+        ),
+        _ => Response::json(
+            400,
+            &json!({ "status": "error", "message": "give from= and to= object types" }),
+        ),
+    }
 }
 
 /// `{"at":[[3,"drop"]],"random":[["503",0.1]]}`, faults spelled as on the

@@ -1,14 +1,16 @@
 //! A local, in-memory HubSpot CRM API for tests and demos.
 //!
-//! It serves the endpoints a contacts sync uses — batch upsert/create/update/
-//! read/archive, single get, list, property definitions, account details,
-//! OAuth refresh — with HubSpot's documented shapes, auth and scopes, rate
-//! limits and their headers, property validation and the lifecycle-stage
-//! rule, plus seeded latency and fault injection and an inspection API
-//! (`/_emulator/*`). Every endpoint answers under its legacy path
-//! (`/crm/v3/…`) and under HubSpot's date-based versions
-//! (`/crm/objects/2026-09/…`). It binds 127.0.0.1 only and never talks to
-//! HubSpot.
+//! It serves what a CRM sync uses — batch upsert/create/update/read/archive,
+//! single get, list and property definitions for contacts, companies,
+//! deals, tickets, products, line items and one custom object (`pets`),
+//! deal and ticket pipelines, the custom object schema, batch associations,
+//! account details, OAuth refresh — with HubSpot's documented shapes, auth
+//! and scopes, rate limits and their headers, property validation and the
+//! lifecycle-stage rule, plus seeded latency and fault injection and an
+//! inspection API (`/_emulator/*`). Every endpoint answers under its legacy
+//! path (`/crm/v3/…`, `/crm/v4/associations/…`) and under HubSpot's
+//! date-based versions (`/crm/objects/2026-09/…`). It binds 127.0.0.1 only
+//! and never talks to HubSpot.
 //!
 //! ```no_run
 //! use hubspot_emulator::{Emulator, Options};
@@ -21,6 +23,7 @@
 
 mod access;
 mod account;
+mod associations;
 mod clock;
 mod errors;
 mod fault;
@@ -29,10 +32,12 @@ mod hub;
 mod inspect;
 mod objects;
 mod options;
+mod pipelines;
 mod rng;
 mod routes;
 mod rules;
 mod schema;
+mod schemas;
 mod server;
 mod stats;
 mod store;
@@ -60,6 +65,18 @@ pub struct ObjectSnapshot {
     pub created_at: String,
     /// ISO 8601, changes on every write.
     pub updated_at: String,
+}
+
+/// One association as the emulator holds it: record `from` is linked to
+/// record `to` with these type ids (sorted), in one direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssociationSnapshot {
+    /// The from record's id.
+    pub from: String,
+    /// The to record's id.
+    pub to: String,
+    /// HubSpot association type ids, e.g. `[1, 279]`.
+    pub types: Vec<u32>,
 }
 
 /// A contact; the same shape as every other record.
@@ -110,12 +127,27 @@ impl Emulator {
         self.contacts().into_iter().find(|c| c.id == id.to_string())
     }
 
-    /// Every record of `object_type` (`contacts`, `companies`, `deals`),
-    /// sorted by id; empty for an unknown type.
+    /// Every record of `object_type` (`contacts`, `companies`, `deals`,
+    /// `tickets`, `products`, `line_items`, `pets`, or a type id), sorted by
+    /// id; empty for an unknown type.
     pub fn objects(&self, object_type: &str) -> Vec<ObjectSnapshot> {
-        ObjectType::parse(object_type)
+        ObjectType::parse(object_type, self.server.hub.opts.portal_id)
             .map(|ty| self.server.hub.snapshot(ty))
             .unwrap_or_default()
+    }
+
+    /// The associations from `from` to `to` (object names, aliases or type
+    /// ids), that direction only, sorted by from id then to id; empty for an
+    /// unknown type.
+    pub fn associations(&self, from: &str, to: &str) -> Vec<AssociationSnapshot> {
+        let portal = self.server.hub.opts.portal_id;
+        match (
+            ObjectType::parse(from, portal),
+            ObjectType::parse(to, portal),
+        ) {
+            (Some(f), Some(t)) => self.server.hub.association_snapshot(f, t),
+            _ => Vec::new(),
+        }
     }
 
     /// A snapshot of the request counters and log.
@@ -154,8 +186,8 @@ impl Emulator {
         self.add_object("contacts", props)
     }
 
-    /// Like [`Emulator::add_contact`] for any object type (`contacts`,
-    /// `companies`, `deals`); records are matched on their unique properties.
+    /// Like [`Emulator::add_contact`] for any object type (see
+    /// [`Emulator::objects`]); records are matched on their unique properties.
     ///
     /// # Panics
     /// On an unknown object type.
@@ -168,7 +200,7 @@ impl Emulator {
         K: Into<String>,
         V: Into<String>,
     {
-        let ty = ObjectType::parse(object_type)
+        let ty = ObjectType::parse(object_type, self.server.hub.opts.portal_id)
             .unwrap_or_else(|| panic!("unknown object type {object_type:?}"));
         let hub = &self.server.hub;
         let changes: Vec<(String, String)> = props

@@ -55,8 +55,8 @@ struct Cli {
     #[arg(long = "token", value_name = "T")]
     tokens: Vec<String>,
 
-    /// Scopes of the tokens given so far (default: contacts/companies/deals
-    /// read+write and schemas read)
+    /// Scopes of the tokens given so far (default: read+write on every object
+    /// type and schemas read on each, see DEFAULT_SCOPES)
     #[arg(long, value_name = "a,b,…", value_parser = list)]
     scopes: Vec<List>,
 

@@ -71,7 +71,7 @@ fn batch_archive(ctx: &Ctx, ty: ObjectType, inputs: &[Value]) -> Response {
     let mut store = ctx.hub.store(ty);
     for id in ids {
         if let Some(rid) = store.lookup(None, &id) {
-            store.archive(rid);
+            ctx.hub.archive(&mut store, rid);
         }
     }
     Response::empty(204)
@@ -79,7 +79,7 @@ fn batch_archive(ctx: &Ctx, ty: ObjectType, inputs: &[Value]) -> Response {
 
 /// HubSpot's wording when a required field of the body is absent: an
 /// invalid-input 400 without a category.
-fn missing_attributes(cid: &str, field: &str) -> Response {
+pub(crate) fn missing_attributes(cid: &str, field: &str) -> Response {
     Response::json(
         400,
         &json!({
@@ -92,7 +92,7 @@ fn missing_attributes(cid: &str, field: &str) -> Response {
 
 /// A property value as HubSpot accepts it on the wire: strings, and numbers
 /// or booleans which it turns into strings. `null` clears, like `""` [guess].
-fn value_string(v: &Value) -> Option<String> {
+pub(crate) fn value_string(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

@@ -5,8 +5,8 @@
 pub use crate::fault::{Fault, FaultPlan};
 use std::str::FromStr;
 
-/// Scopes a default private-app token carries: read and write on contacts,
-/// companies and deals, plus schema read on each.
+/// Scopes a default private-app token carries: read and write on every
+/// object type (`custom` for the custom object), plus schema read on each.
 pub const DEFAULT_SCOPES: &[&str] = &[
     "crm.objects.contacts.read",
     "crm.objects.contacts.write",
@@ -14,9 +14,21 @@ pub const DEFAULT_SCOPES: &[&str] = &[
     "crm.objects.companies.write",
     "crm.objects.deals.read",
     "crm.objects.deals.write",
+    "crm.objects.tickets.read",
+    "crm.objects.tickets.write",
+    "crm.objects.products.read",
+    "crm.objects.products.write",
+    "crm.objects.line_items.read",
+    "crm.objects.line_items.write",
+    "crm.objects.custom.read",
+    "crm.objects.custom.write",
     "crm.schemas.contacts.read",
     "crm.schemas.companies.read",
     "crm.schemas.deals.read",
+    "crm.schemas.tickets.read",
+    "crm.schemas.products.read",
+    "crm.schemas.line_items.read",
+    "crm.schemas.custom.read",
 ];
 
 /// The token a default [`Options`] accepts.

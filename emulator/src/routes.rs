@@ -3,6 +3,7 @@
 //! such as `/crm/objects/2026-09/…`), and the path template used in stats.
 //! Matching only: no auth, no state.
 
+use crate::associations::AssocOp;
 use crate::http::percent_decode;
 use crate::schema::ObjectType;
 
@@ -70,7 +71,7 @@ impl ApiFamily {
         format!("/account-info/{}", self.version().unwrap_or("v3"))
     }
 
-    /// The family of `/account-info/{seg}/…`.
+    /// The family of `/account-info/{seg}/…` and `/crm-object-schemas/{seg}/…`.
     fn account(seg: &str) -> Option<ApiFamily> {
         match seg {
             "v3" => Some(ApiFamily::Legacy),
@@ -124,6 +125,10 @@ pub(crate) enum Route {
     ListProperties(ObjectType),
     GetProperty(ObjectType, String),
     CreateProperty(ObjectType),
+    ListPipelines(ObjectType),
+    ListSchemas,
+    GetSchema(String),
+    Associations(ObjectType, ObjectType, AssocOp),
     AccountDetails,
     DailyUsage,
     OAuthToken,
@@ -146,14 +151,35 @@ pub(crate) struct Matched {
     pub template: String,
 }
 
-/// Finds the route, family and stats template for `method` `path`.
-pub(crate) fn route(method: &str, path: &str) -> Matched {
+/// Finds the route, family and stats template for `method` `path`; `portal`
+/// is the account id in the custom object's fully qualified name.
+pub(crate) fn route(method: &str, path: &str, portal: u64) -> Matched {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let found = match segs.as_slice() {
-        ["crm", "v3", api, rest @ ..] => crm(method, ApiFamily::Legacy, api, rest),
-        ["crm", api, version, rest @ ..] => {
-            ApiFamily::from_version(version).and_then(|f| crm(method, f, api, rest))
+        ["crm", "v3", "schemas", rest @ ..] => schemas(method, rest)
+            .map(|r| (ApiFamily::Legacy, r.0, format!("/crm/v3/schemas{}", r.1))),
+        ["crm", "v4", "associations", rest @ ..] => {
+            associations(method, rest, portal).map(|(r, suffix)| {
+                (
+                    ApiFamily::Legacy,
+                    r,
+                    format!("/crm/v4/associations{suffix}"),
+                )
+            })
         }
+        ["crm", "v3", api, rest @ ..] => crm(method, ApiFamily::Legacy, api, rest, portal),
+        ["crm", api, version, rest @ ..] => {
+            ApiFamily::from_version(version).and_then(|f| crm(method, f, api, rest, portal))
+        }
+        ["crm-object-schemas", version, "schemas", rest @ ..] => ApiFamily::account(version)
+            .and_then(|f| {
+                let (route, suffix) = schemas(method, rest)?;
+                Some((
+                    f,
+                    route,
+                    format!("/crm-object-schemas/{version}/schemas{suffix}"),
+                ))
+            }),
         ["account-info", version, rest @ ..] => {
             ApiFamily::account(version).and_then(|f| account_info(method, f, rest))
         }
@@ -181,18 +207,22 @@ fn crm(
     family: ApiFamily,
     api: &str,
     rest: &[&str],
+    portal: u64,
 ) -> Option<(ApiFamily, Route, String)> {
+    let ty = |s: Option<&&str>| ObjectType::parse(s?, portal);
     let (route, suffix) = match api {
-        "objects" => objects(method, rest)?,
-        "properties" => properties(method, rest)?,
+        "objects" => objects(method, ty(rest.first())?, rest)?,
+        "properties" => properties(method, ty(rest.first())?, rest)?,
+        "pipelines" => pipelines(method, ty(rest.first())?, rest)?,
+        // `/crm/v3/associations` is the older v3 API, not served.
+        "associations" if family != ApiFamily::Legacy => associations(method, rest, portal)?,
         _ => return None,
     };
     Some((family, route, format!("{}{suffix}", family.crm_prefix(api))))
 }
 
 /// The objects API below its prefix: the route and the template suffix.
-fn objects(method: &str, rest: &[&str]) -> Option<(Route, String)> {
-    let ty = ObjectType::parse(rest.first()?)?;
+fn objects(method: &str, ty: ObjectType, rest: &[&str]) -> Option<(Route, String)> {
     let name = ty.name();
     let r = match (method, &rest[1..]) {
         ("POST", ["batch", op]) => (
@@ -216,8 +246,7 @@ fn objects(method: &str, rest: &[&str]) -> Option<(Route, String)> {
 }
 
 /// The properties API below its prefix: the route and the template suffix.
-fn properties(method: &str, rest: &[&str]) -> Option<(Route, String)> {
-    let ty = ObjectType::parse(rest.first()?)?;
+fn properties(method: &str, ty: ObjectType, rest: &[&str]) -> Option<(Route, String)> {
     let name = ty.name();
     let r = match (method, &rest[1..]) {
         ("GET", []) => (Route::ListProperties(ty), format!("/{name}")),
@@ -229,6 +258,41 @@ fn properties(method: &str, rest: &[&str]) -> Option<(Route, String)> {
         _ => return None,
     };
     Some(r)
+}
+
+/// The associations API below its prefix (`/crm/v4/associations` or
+/// `/crm/associations/VER`): `/{from}/{to}/batch/{op}`.
+fn associations(method: &str, rest: &[&str], portal: u64) -> Option<(Route, String)> {
+    let (from, to, op) = match (method, rest) {
+        ("POST", [from, to, "batch", "associate", "default"]) => {
+            (from, to, AssocOp::AssociateDefault)
+        }
+        ("POST", [from, to, "batch", "create"]) => (from, to, AssocOp::Create),
+        ("POST", [from, to, "batch", "read"]) => (from, to, AssocOp::Read),
+        _ => return None,
+    };
+    let (from, to) = (
+        ObjectType::parse(from, portal)?,
+        ObjectType::parse(to, portal)?,
+    );
+    let suffix = format!("/{}/{}/batch/{}", from.name(), to.name(), op.path());
+    Some((Route::Associations(from, to, op), suffix))
+}
+
+/// The pipelines API below its prefix: deals and tickets have pipelines.
+fn pipelines(method: &str, ty: ObjectType, rest: &[&str]) -> Option<(Route, String)> {
+    let has = matches!(ty, ObjectType::Deals | ObjectType::Tickets);
+    (method == "GET" && rest.len() == 1 && has)
+        .then(|| (Route::ListPipelines(ty), format!("/{}", ty.name())))
+}
+
+/// The schemas API below `…/schemas`: the route and the template suffix.
+fn schemas(method: &str, rest: &[&str]) -> Option<(Route, String)> {
+    match (method, rest) {
+        ("GET", []) => Some((Route::ListSchemas, String::new())),
+        ("GET", [ty]) => Some((Route::GetSchema(percent_decode(ty)), "/{objectType}".into())),
+        _ => None,
+    }
 }
 
 /// `/account-info/{v3|VER}/…`.
@@ -249,6 +313,12 @@ fn account_info(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PORTAL: u64 = 42;
+
+    fn route(method: &str, path: &str) -> Matched {
+        super::route(method, path, PORTAL)
+    }
 
     fn r(method: &str, path: &str) -> (Route, ApiFamily, String) {
         let m = route(method, path);
@@ -324,6 +394,57 @@ mod tests {
     }
 
     #[test]
+    fn pipelines_schemas_and_associations_route_with_their_templates() {
+        assert_eq!(
+            r("GET", "/crm/pipelines/2026-09/0-3"),
+            (
+                Route::ListPipelines(ObjectType::Deals),
+                ApiFamily::V2026_09,
+                "/crm/pipelines/2026-09/deals".to_string()
+            )
+        );
+        assert_eq!(
+            r("GET", "/crm-object-schemas/2026-09/schemas/p42_pets"),
+            (
+                Route::GetSchema("p42_pets".into()),
+                ApiFamily::V2026_09,
+                "/crm-object-schemas/2026-09/schemas/{objectType}".to_string()
+            )
+        );
+        assert_eq!(
+            r(
+                "POST",
+                "/crm/associations/2026-03/0-1/p42_pets/batch/associate/default"
+            ),
+            (
+                Route::Associations(
+                    ObjectType::Contacts,
+                    ObjectType::Pets,
+                    AssocOp::AssociateDefault
+                ),
+                ApiFamily::V2026_03,
+                "/crm/associations/2026-03/contacts/pets/batch/associate/default".to_string()
+            )
+        );
+        assert_eq!(
+            r("POST", "/crm/v4/associations/deal/company/batch/create"),
+            (
+                Route::Associations(ObjectType::Deals, ObjectType::Companies, AssocOp::Create),
+                ApiFamily::Legacy,
+                "/crm/v4/associations/deals/companies/batch/create".to_string()
+            )
+        );
+        assert_eq!(
+            r("GET", "/crm/v3/schemas"),
+            (
+                Route::ListSchemas,
+                ApiFamily::Legacy,
+                "/crm/v3/schemas".to_string()
+            )
+        );
+    }
+
+    #[test]
     fn families_are_ordered_and_spelled_as_in_paths() {
         assert!(ApiFamily::Legacy < ApiFamily::V2026_03);
         assert!(ApiFamily::V2026_03 < ApiFamily::V2026_09);
@@ -345,6 +466,18 @@ mod tests {
             ("POST", "/crm/objects/2025-09/contacts/batch/upsert"),
             ("POST", "/crm/objects/v3/contacts/batch/upsert"),
             ("GET", "/crm/v3/lists/contacts"),
+            ("GET", "/crm/v3/pipelines/contacts"),
+            ("GET", "/crm/schemas/2026-03"),
+            (
+                "POST",
+                "/crm/v3/associations/contacts/companies/batch/create",
+            ),
+            ("POST", "/crm/v4/associations/contacts/widgets/batch/create"),
+            (
+                "GET",
+                "/crm/associations/2026-09/contacts/companies/batch/read",
+            ),
+            ("POST", "/crm-object-schemas/v3/schemas"),
             ("GET", "/account-info/v2/details"),
             ("POST", "/oauth/2026-09/token"),
             ("GET", "/oauth/v1/token"),

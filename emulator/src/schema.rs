@@ -5,109 +5,14 @@
 //! with a failed check.
 
 mod builtin;
+mod object_type;
 mod values;
 
+pub(crate) use object_type::ObjectType;
 pub(crate) use values::check_value;
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-/// The CRM object types the emulator serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) enum ObjectType {
-    Contacts,
-    Companies,
-    Deals,
-}
-
-impl ObjectType {
-    pub const ALL: [ObjectType; 3] = [
-        ObjectType::Contacts,
-        ObjectType::Companies,
-        ObjectType::Deals,
-    ];
-
-    /// Accepts the plural names HubSpot uses in paths and their type ids.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "contacts" | "contact" | "0-1" => Some(ObjectType::Contacts),
-            "companies" | "company" | "0-2" => Some(ObjectType::Companies),
-            "deals" | "deal" | "0-3" => Some(ObjectType::Deals),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ObjectType::Contacts => "contacts",
-            ObjectType::Companies => "companies",
-            ObjectType::Deals => "deals",
-        }
-    }
-
-    /// HubSpot's object type id, which appears in some error messages.
-    pub fn type_id(self) -> &'static str {
-        match self {
-            ObjectType::Contacts => "0-1",
-            ObjectType::Companies => "0-2",
-            ObjectType::Deals => "0-3",
-        }
-    }
-
-    /// `Contact`, as in "Contact already exists".
-    pub fn label(self) -> &'static str {
-        match self {
-            ObjectType::Contacts => "Contact",
-            ObjectType::Companies => "Company",
-            ObjectType::Deals => "Deal",
-        }
-    }
-
-    /// `CONTACT`, as in "Could not get some CONTACT objects".
-    pub fn upper(self) -> &'static str {
-        match self {
-            ObjectType::Contacts => "CONTACT",
-            ObjectType::Companies => "COMPANY",
-            ObjectType::Deals => "DEAL",
-        }
-    }
-
-    /// The system property holding the last-modified time.
-    pub fn modified_prop(self) -> &'static str {
-        match self {
-            ObjectType::Contacts => "lastmodifieddate",
-            _ => "hs_lastmodifieddate",
-        }
-    }
-
-    /// Properties returned when a read names none.
-    pub fn default_props(self) -> &'static [&'static str] {
-        match self {
-            ObjectType::Contacts => &["email", "firstname", "lastname"],
-            ObjectType::Companies => &["name", "domain"],
-            ObjectType::Deals => &["dealname", "amount", "closedate", "pipeline", "dealstage"],
-        }
-    }
-
-    /// The default property group for created properties.
-    pub fn group(self) -> &'static str {
-        match self {
-            ObjectType::Contacts => "contactinformation",
-            ObjectType::Companies => "companyinformation",
-            ObjectType::Deals => "dealinformation",
-        }
-    }
-
-    /// `crm.objects.<type>.<access>`.
-    pub fn object_scope(self, access: &str) -> String {
-        format!("crm.objects.{}.{access}", self.name())
-    }
-
-    /// `crm.schemas.<type>.<access>`.
-    pub fn schema_scope(self, access: &str) -> String {
-        format!("crm.schemas.{}.{access}", self.name())
-    }
-}
 
 /// One enumeration option.
 #[derive(Debug, Clone, PartialEq)]

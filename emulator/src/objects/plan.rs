@@ -8,6 +8,7 @@ use super::write::Input;
 use crate::http::Response;
 use crate::hub::Ctx;
 use crate::options::BackwardLifecycle;
+use crate::pipelines;
 use crate::routes::BatchOp;
 use crate::rules;
 use crate::schema::{check_value, ObjectType, PropError, Schema};
@@ -53,6 +54,7 @@ pub(super) fn plan_one(
     if let Some(rec) = existing {
         lifecycle_rule(ctx, schema, rec, &mut changes)?;
     }
+    pipeline_rule(schema.ty, existing, input, &changes)?;
     admin_rules(ctx, schema, existing, input, &changes)?;
     claim_unique(ctx, schema.ty, store, op, id, &changes, claims)?;
     Ok(Planned {
@@ -155,6 +157,21 @@ fn admin_rules(
     }
     let id = input.key.as_ref().map(|(_, id)| id.as_str());
     Err(PlanError::Rule(InputError::from_rules(&found, id)))
+}
+
+/// A deal's or ticket's stage must belong to its pipeline (see
+/// `pipelines::check_stage`). It fails like an invalid option, and a batch
+/// answers it whole or per input as `validation_error_mode` says.
+fn pipeline_rule(
+    ty: ObjectType,
+    existing: Option<&Record>,
+    input: &Input,
+    changes: &[(String, String)],
+) -> Result<(), PlanError> {
+    pipelines::check_stage(ty, changes, existing.map(|r| &r.props)).map_err(|e| {
+        let id = input.key.as_ref().map(|(_, id)| id.as_str());
+        PlanError::Rule(InputError::from_props(&[e], id))
+    })
 }
 
 /// `lifecyclestage` only moves forward in the stage order (the property's

@@ -48,7 +48,11 @@ pub(super) fn batch_read(ctx: &Ctx, ty: ObjectType, body: &Value, inputs: &[Valu
         }
     }
     let asked = string_list(body.get("properties"));
-    let names = read_names(&schema, &asked);
+    let mut names = read_names(&schema, &asked);
+    // The key a read looked records up by comes back among the properties.
+    if let Some(p) = id_prop.filter(|p| !names.contains(p)) {
+        names.push(p);
+    }
     let mut ids = Vec::with_capacity(inputs.len());
     for i in inputs {
         match i.get("id").and_then(value_string) {

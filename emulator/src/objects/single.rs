@@ -51,7 +51,7 @@ pub(crate) fn delete_one(ctx: &Ctx, ty: ObjectType, id: &str) -> Response {
     }
     let mut store = ctx.hub.store(ty);
     if let Some(rid) = store.lookup(None, id) {
-        store.archive(rid);
+        ctx.hub.archive(&mut store, rid);
     }
     Response::empty(204)
 }

@@ -1,9 +1,11 @@
 //! The built-in property definitions of each object type: HubSpot's
 //! standard properties a sync meets, a few custom ones (`external_id`, the
-//! upsert key of companies and deals; contact opt-ins and interests), and
-//! the read-only system properties. Data only.
+//! unique upsert key every type has in the demo account; contact opt-ins
+//! and interests), and the read-only system properties. Data only; pipeline
+//! and stage options come from `pipelines`.
 
 use super::{ObjectType, Property};
+use crate::pipelines;
 
 /// The built-in definitions of `ty`; `stages` orders `lifecyclestage`.
 pub(super) fn builtin(ty: ObjectType, stages: &[String]) -> Vec<Property> {
@@ -11,7 +13,20 @@ pub(super) fn builtin(ty: ObjectType, stages: &[String]) -> Vec<Property> {
         ObjectType::Contacts => contact_props(stages),
         ObjectType::Companies => company_props(),
         ObjectType::Deals => deal_props(),
+        ObjectType::Tickets => ticket_props(),
+        ObjectType::Products => product_props(),
+        ObjectType::LineItems => line_item_props(),
+        ObjectType::Pets => pet_props(),
     }
+}
+
+/// `external_id`: a custom unique text property. HubSpot's standard objects
+/// have no unique property a sync could key on besides `hs_object_id`, so
+/// the demo account gives every type this one.
+fn external_id(group: &str) -> Property {
+    Property::new("external_id", "External ID", "string", "text", group)
+        .unique()
+        .custom()
 }
 
 /// Contact properties; `stages` orders the `lifecyclestage` options.
@@ -144,6 +159,7 @@ fn contact_dates_and_custom() -> Vec<Property> {
                 ("email", "Email"),
             ])
             .custom(),
+        external_id(g),
     ]
 }
 
@@ -226,7 +242,7 @@ fn company_props() -> Vec<Property> {
             g,
         ),
         Property::new("annualrevenue", "Annual Revenue", "number", "number", g),
-        text("external_id", "External ID").unique().custom(),
+        external_id(g),
     ]
     .into_iter()
     .chain(record_system(g))
@@ -235,31 +251,98 @@ fn company_props() -> Vec<Property> {
 
 fn deal_props() -> Vec<Property> {
     let g = "dealinformation";
+    let ty = ObjectType::Deals;
     vec![
         Property::new("dealname", "Deal Name", "string", "text", g),
         Property::new("amount", "Amount", "number", "number", g),
         Property::new("closedate", "Close Date", "datetime", "date", g),
         Property::new("pipeline", "Pipeline", "enumeration", "select", g)
-            .opts(&[("default", "Sales Pipeline")]),
-        Property::new("dealstage", "Deal Stage", "enumeration", "radio", g).opts(&[
-            ("appointmentscheduled", "Appointment Scheduled"),
-            ("qualifiedtobuy", "Qualified To Buy"),
-            ("presentationscheduled", "Presentation Scheduled"),
-            ("decisionmakerboughtin", "Decision Maker Bought-In"),
-            ("contractsent", "Contract Sent"),
-            ("closedwon", "Closed Won"),
-            ("closedlost", "Closed Lost"),
-        ]),
-        Property::new("external_id", "External ID", "string", "text", g)
-            .unique()
-            .custom(),
+            .opts(&pipelines::pipeline_options(ty)),
+        Property::new("dealstage", "Deal Stage", "enumeration", "radio", g)
+            .opts(&pipelines::stage_options(ty)),
+        external_id(g),
     ]
     .into_iter()
     .chain(record_system(g))
     .collect()
 }
 
-/// The read-only properties HubSpot keeps on every company and deal.
+fn ticket_props() -> Vec<Property> {
+    let g = "ticketinformation";
+    let ty = ObjectType::Tickets;
+    vec![
+        Property::new("subject", "Ticket name", "string", "text", g),
+        Property::new("content", "Ticket description", "string", "textarea", g),
+        Property::new("hs_pipeline", "Pipeline", "enumeration", "select", g)
+            .opts(&pipelines::pipeline_options(ty)),
+        Property::new(
+            "hs_pipeline_stage",
+            "Ticket status",
+            "enumeration",
+            "select",
+            g,
+        )
+        .opts(&pipelines::stage_options(ty)),
+        Property::new("hs_ticket_priority", "Priority", "enumeration", "select", g).opts(&[
+            ("LOW", "Low"),
+            ("MEDIUM", "Medium"),
+            ("HIGH", "High"),
+        ]),
+        external_id(g),
+    ]
+    .into_iter()
+    .chain(record_system(g))
+    .collect()
+}
+
+fn product_props() -> Vec<Property> {
+    let g = "productinformation";
+    vec![
+        Property::new("name", "Name", "string", "text", g),
+        Property::new("description", "Description", "string", "textarea", g),
+        Property::new("price", "Unit price", "number", "number", g),
+        Property::new("hs_sku", "SKU", "string", "text", g),
+        external_id(g),
+    ]
+    .into_iter()
+    .chain(record_system(g))
+    .collect()
+}
+
+fn line_item_props() -> Vec<Property> {
+    let g = "lineiteminformation";
+    vec![
+        Property::new("name", "Name", "string", "text", g),
+        Property::new("quantity", "Quantity", "number", "number", g),
+        Property::new("price", "Unit price", "number", "number", g),
+        Property::new("hs_product_id", "Product ID", "string", "text", g),
+        external_id(g),
+    ]
+    .into_iter()
+    .chain(record_system(g))
+    .collect()
+}
+
+/// The demo custom object: every property is the account's own, and
+/// `pet_id` is a second unique key.
+fn pet_props() -> Vec<Property> {
+    let g = "pet_information";
+    vec![
+        Property::new("name", "Name", "string", "text", g).custom(),
+        Property::new("species", "Species", "enumeration", "select", g)
+            .opts(&[("dog", "Dog"), ("cat", "Cat"), ("other", "Other")])
+            .custom(),
+        Property::new("pet_id", "Pet ID", "string", "text", g)
+            .unique()
+            .custom(),
+        external_id(g),
+    ]
+    .into_iter()
+    .chain(record_system(g))
+    .collect()
+}
+
+/// The read-only properties HubSpot keeps on every record but contacts.
 fn record_system(g: &str) -> Vec<Property> {
     vec![
         Property::new("hs_object_id", "Record ID", "number", "number", g).read_only(),
