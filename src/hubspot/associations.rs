@@ -89,7 +89,12 @@ pub fn associate(
             (whole, _) => match open[..] {
                 [] => {}
                 [only] => {
-                    let why = whole.unwrap_or_else(|| errors.first().map_or_else(|| RejectReason::HubSpotValidation("association refused".into()), reason_of));
+                    let why = whole.unwrap_or_else(|| {
+                        errors.first().map_or_else(
+                            || RejectReason::HubSpotValidation("association refused".into()),
+                            reason_of,
+                        )
+                    });
                     results[only] = Some(Some(why));
                 }
                 _ if open.len() < group.len() => pending.push(open),
@@ -111,7 +116,8 @@ fn encode(kind: Kind, pairs: &[Pair], group: &[usize]) -> Vec<u8> {
         .map(|&i| {
             let mut input = json!({"from": {"id": pairs[i].from}, "to": {"id": pairs[i].to}});
             if let Kind::Typed { category, id } = kind {
-                input["types"] = json!([{"associationCategory": category, "associationTypeId": id}]);
+                input["types"] =
+                    json!([{"associationCategory": category, "associationTypeId": id}]);
             }
             input
         })
@@ -136,7 +142,10 @@ fn names(error: &Value, pair: Pair) -> bool {
             ids.extend(strings(Some(v)));
         }
     }
-    let message = error.get("message").and_then(Value::as_str).unwrap_or_default();
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let quoted = |id: &str| {
         message
             .split(|c: char| !c.is_ascii_alphanumeric() && c != '-')
@@ -180,12 +189,16 @@ mod tests {
             json!({"inputs": [{"from": {"id": "3"}, "to": {"id": "4"}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}]}]})
         );
         let body: Value = serde_json::from_slice(&encode(Kind::Default, &pairs, &[0])).unwrap();
-        assert_eq!(body, json!({"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}}]}));
+        assert_eq!(
+            body,
+            json!({"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}}]})
+        );
     }
 
     #[test]
     fn an_error_names_a_pair_by_context_or_by_quoting_an_id() {
-        let e = json!({"message": "No company with ID 202 exists", "context": {"toObjectId": ["202"]}});
+        let e =
+            json!({"message": "No company with ID 202 exists", "context": {"toObjectId": ["202"]}});
         assert!(names(&e, pair("1", "202")));
         assert!(!names(&e, pair("1", "2020")));
         let quoted = json!({"message": "Contact 77 does not exist"});

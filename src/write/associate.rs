@@ -73,11 +73,17 @@ fn look_up(
     let mut wanted: HashMap<Mode, Vec<usize>> = HashMap::new();
     for (i, item) in job.items.iter().enumerate() {
         if to_ids[i].is_none() {
-            wanted.entry(targets.links[item.link].to_mode()).or_default().push(i);
+            wanted
+                .entry(targets.links[item.link].to_mode())
+                .or_default()
+                .push(i);
         }
     }
     for (mode, items) in wanted {
-        let mut keys: Vec<String> = items.iter().map(|&i| key_of(mode, &job.items[i].value)).collect();
+        let mut keys: Vec<String> = items
+            .iter()
+            .map(|&i| key_of(mode, &job.items[i].value))
+            .collect();
         keys.sort_unstable();
         keys.dedup();
         let mut found: HashMap<String, String> = HashMap::new();

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use super::targets::Targets;
+use super::targets::{Targets, RECORD_ID};
 use crate::hubspot::associations::MAX_PAIRS;
 use crate::hubspot::errors::RejectReason;
 
@@ -85,6 +85,8 @@ pub(crate) struct Links {
     /// Per link: its target's cache group; per target: the group its
     /// written records fill, if any link points at it.
     link_group: Vec<usize>,
+    /// Per link: its target is matched by record id (no lookup needed).
+    by_id: Vec<bool>,
     target_group: Vec<Option<usize>>,
     cache: HashMap<(usize, String), String>,
     cache_bytes: usize,
@@ -115,7 +117,13 @@ impl Links {
                     .map(|l| link_group[l])
             })
             .collect();
+        let by_id = targets
+            .links
+            .iter()
+            .map(|l| l.to_key == RECORD_ID)
+            .collect();
         Links {
+            by_id,
             holds: HashMap::new(),
             next_hold: 0,
             open: Vec::new(),
@@ -131,7 +139,13 @@ impl Links {
     }
 
     /// Holds a written record (id `from_id`) until its `links` are made.
-    pub(crate) fn hold(&mut self, from_id: &str, links: &[(usize, String)], windows: Vec<u64>, line: u64) {
+    pub(crate) fn hold(
+        &mut self,
+        from_id: &str,
+        links: &[(usize, String)],
+        windows: Vec<u64>,
+        line: u64,
+    ) {
         let hold = self.next_hold;
         self.next_hold += 1;
         self.holds.insert(
@@ -144,7 +158,13 @@ impl Links {
         );
         self.opened.get_or_insert_with(Instant::now);
         for (link, value) in links {
-            let to_id = self.cache.get(&(self.link_group[*link], value.clone())).cloned();
+            let to_id = if self.by_id[*link] {
+                Some(value.clone())
+            } else {
+                self.cache
+                    .get(&(self.link_group[*link], value.clone()))
+                    .cloned()
+            };
             self.open.push(Item {
                 hold,
                 link: *link,
@@ -166,7 +186,11 @@ impl Links {
     fn remember(&mut self, group: usize, key: &str, id: &str) {
         let bytes = key.len() + id.len() + 48;
         if self.cache_bytes + bytes <= CACHE_BYTES {
-            if self.cache.insert((group, key.to_string()), id.to_string()).is_none() {
+            if self
+                .cache
+                .insert((group, key.to_string()), id.to_string())
+                .is_none()
+            {
                 self.cache_bytes += bytes;
             }
         }
@@ -222,7 +246,11 @@ impl Links {
 
     /// Settles a landed job: returns the problems to report and the state
     /// windows of the records now complete.
-    pub(crate) fn landed(&mut self, job: LinkJob, results: Vec<Linked>) -> (Vec<Problem>, Vec<u64>) {
+    pub(crate) fn landed(
+        &mut self,
+        job: LinkJob,
+        results: Vec<Linked>,
+    ) -> (Vec<Problem>, Vec<u64>) {
         let mut problems = Vec::new();
         let mut complete = Vec::new();
         for (item, result) in job.items.into_iter().zip(results) {
@@ -293,14 +321,20 @@ mod tests {
         assert_eq!(job.items.len(), 2);
         assert!(l.take().is_none());
         let (problems, done) = l.landed(job, vec![Linked::Made("501".into()), Linked::Missing]);
-        assert!(problems.is_empty() && done.is_empty(), "c2 waits for the end");
+        assert!(
+            problems.is_empty() && done.is_empty(),
+            "c2 waits for the end"
+        );
         let last = l.take_deferred();
         assert_eq!(last.len(), 1);
         assert!(last[0].last_try && !l.idle());
         let job = last.into_iter().next().unwrap();
         let (problems, done) = l.landed(job, vec![Linked::Missing]);
         assert_eq!(done, vec![4, 4]);
-        assert_eq!((problems.len(), problems[0].line, problems[0].value.as_str()), (1, 9, "c2"));
+        assert_eq!(
+            (problems.len(), problems[0].line, problems[0].value.as_str()),
+            (1, 9, "c2")
+        );
         assert!(problems[0].reason.is_none());
         assert_eq!((l.made, l.failed), (1, 1));
         assert!(l.idle());

@@ -193,7 +193,9 @@ impl Rejects {
         for (code, (n, example)) in &self.associations {
             out.log(
                 "WARN",
-                format!("{code}: {n} association(s) not made, their records written (e.g. {example})"),
+                format!(
+                    "{code}: {n} association(s) not made, their records written (e.g. {example})"
+                ),
             );
         }
         if self.bad_lines > 0 {

@@ -48,7 +48,9 @@ impl Pump<'_> {
                         let windows = entry.origins.iter().map(|o| o.window).collect();
                         let line = entry.origins.last().map_or(0, |o| o.line);
                         let Some(id) = id else {
-                            let why = RejectReason::HubSpotValidation("written, but HubSpot's answer did not name the record".into());
+                            let why = RejectReason::HubSpotValidation(
+                                "written, but HubSpot's answer did not name the record".into(),
+                            );
                             let problems = entry.write.links.iter().map(|(link, value)| Problem {
                                 line,
                                 link: *link,
@@ -77,8 +79,13 @@ impl Pump<'_> {
                     let merge = self.batches[target].merge();
                     let separated = merged::separate(entry, &reason, merge, &key);
                     for o in &separated.rejected {
-                        self.rejects
-                            .record(o.line, Some(&shown_key), o.data.as_ref(), &reason, out);
+                        self.rejects.record(
+                            o.line,
+                            Some(&shown_key),
+                            o.data.as_ref(),
+                            &reason,
+                            out,
+                        );
                         self.checkpoint.settle(o.window, 0, 1);
                     }
                     self.counts.rejected += separated.rejected.len() as u64;
@@ -167,8 +174,14 @@ impl Pump<'_> {
         let link = &self.targets.links[p.link];
         let target = format!("{} `{}`", link.to_object.name, link.to_key);
         let out = self.out;
-        self.rejects
-            .association(p.line, &link.name, &target, &p.value, p.reason.as_ref(), out);
+        self.rejects.association(
+            p.line,
+            &link.name,
+            &target,
+            &p.value,
+            p.reason.as_ref(),
+            out,
+        );
     }
 
     /// A HubSpot failure: nothing more is sent and no state emitted.

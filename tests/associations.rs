@@ -1,0 +1,239 @@
+//! Associations between synced records, by the real binary against the
+//! emulator: resolved within a sync (target written before or after),
+//! across syncs, missing targets, labels, both error styles, and states
+//! held until a record's associations are made.
+
+mod common;
+
+use common::*;
+use hubspot_emulator::{Emulator, Options, ValidationErrorMode};
+use serde_json::{json, Value};
+
+/// Companies from `accounts` by external_id, contacts from `people`.
+const CATALOG: &str = r#"{"streams":[
+  {"stream":{"name":"accounts","json_schema":{}},"sync_mode":"incremental","destination_sync_mode":"append_dedup","destination_object_name":"companies","primary_key":[["external_id"]]},
+  {"stream":{"name":"people","json_schema":{}},"sync_mode":"incremental","destination_sync_mode":"append_dedup","primary_key":[["email"]]}
+]}"#;
+
+fn rec(stream: &str, data: Value) -> String {
+    json!({"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": 1}})
+        .to_string()
+}
+
+/// People associated with their company by `company`; `label` if given.
+fn linked(emu: &Emulator, label: Option<Value>) -> Value {
+    let mut a = json!({"stream": "people", "field": "company", "to_object": "companies", "to_matching_key": "external_id"});
+    if let Some(l) = label {
+        a["label"] = l;
+    }
+    config(emu, json!({ "associations": [a] }))
+}
+
+/// (contact email, company external_id, types) of every contact→company link.
+fn links(emu: &Emulator) -> Vec<(String, String, Vec<u32>)> {
+    let email = |id: &str| {
+        emu.contacts()
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| c.properties["email"].clone())
+            .unwrap_or_default()
+    };
+    let external = |id: &str| {
+        emu.objects("companies")
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| c.properties["external_id"].clone())
+            .unwrap_or_default()
+    };
+    let mut v: Vec<_> = emu
+        .associations("contacts", "companies")
+        .into_iter()
+        .map(|a| (email(&a.from), external(&a.to), a.types))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn targets_written_earlier_or_later_in_the_sync_resolve() {
+    let emu = start(quick());
+    let s = Scratch::new("assoc-within");
+    let input = [
+        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
+        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
+        state(1),
+        // Globex comes after the person who works there.
+        rec("people", json!({"email": "bob@x.io", "company": "globex"})),
+        rec("people", json!({"email": "cy@x.io", "company": "  "})),
+        state(2),
+        rec(
+            "accounts",
+            json!({"external_id": "globex", "name": "Globex"}),
+        ),
+        state(3),
+    ]
+    .join("\n");
+    let run = write_with(&s, &linked(&emu, None), CATALOG, &[], &input);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    assert_eq!(cursors(&run), vec![1, 2, 3]);
+    assert_eq!(
+        links(&emu),
+        vec![
+            ("ann@x.io".into(), "acme".into(), vec![279]),
+            ("bob@x.io".into(), "globex".into(), vec![279]),
+        ]
+    );
+    let logs = run.logs();
+    assert!(logs.contains("2 associations made"), "{logs}");
+    assert!(!logs.contains("association_target_missing"), "{logs}");
+}
+
+#[test]
+fn targets_written_by_an_earlier_sync_are_looked_up_and_missing_ones_reported() {
+    let emu = start(quick());
+    let s = Scratch::new("assoc-across");
+    let first = [
+        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
+        state(1),
+    ]
+    .join("\n");
+    let run = write_with(&s, &linked(&emu, None), CATALOG, &[], &first);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    let second = [
+        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
+        rec(
+            "people",
+            json!({"email": "dan@x.io", "company": "no-such-co"}),
+        ),
+        state(2),
+    ]
+    .join("\n");
+    let run = write_with(&s, &linked(&emu, None), CATALOG, &[], &second);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    assert_eq!(
+        cursors(&run),
+        vec![2],
+        "a missing target does not hold the state back forever"
+    );
+    assert_eq!(
+        links(&emu),
+        vec![("ann@x.io".into(), "acme".into(), vec![279])]
+    );
+    assert_eq!(
+        emails(&emu),
+        vec!["ann@x.io", "dan@x.io"],
+        "the record itself is written"
+    );
+    let logs = run.logs();
+    assert!(logs.contains("association_target_missing"), "{logs}");
+    assert!(logs.contains("people.company"), "{logs}");
+    assert!(!logs.contains("no-such-co"), "values are masked: {logs}");
+    assert!(logs.contains("1 associations made (1 not)"), "{logs}");
+}
+
+#[test]
+fn a_primary_label_makes_the_primary_association() {
+    let emu = start(quick());
+    let s = Scratch::new("assoc-primary");
+    let input = [
+        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
+        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
+        state(1),
+    ]
+    .join("\n");
+    let run = write_with(
+        &s,
+        &linked(&emu, Some(json!("primary"))),
+        CATALOG,
+        &[],
+        &input,
+    );
+    assert_eq!(run.code, 0, "{}", run.logs());
+    assert_eq!(
+        links(&emu),
+        vec![("ann@x.io".into(), "acme".into(), vec![1, 279])]
+    );
+}
+
+#[test]
+fn refused_associations_are_reported_in_both_error_styles_and_the_rest_made() {
+    for mode in [
+        ValidationErrorMode::WholeBatch,
+        ValidationErrorMode::MultiStatus,
+    ] {
+        let emu = start(Options {
+            validation_error_mode: mode,
+            ..quick()
+        });
+        let acme = emu.add_object("companies", [("external_id", "acme"), ("name", "Acme")]);
+        let s = Scratch::new("assoc-styles");
+        let cfg = config(
+            &emu,
+            json!({"associations": [{"stream": "people", "field": "company_id", "to_object": "companies", "to_matching_key": "hs_object_id"}]}),
+        );
+        let input = [
+            rec(
+                "people",
+                json!({"email": "ann@x.io", "company_id": acme.parse::<u64>().unwrap()}),
+            ),
+            rec(
+                "people",
+                json!({"email": "bob@x.io", "company_id": "999999"}),
+            ),
+            rec("people", json!({"email": "cy@x.io", "company_id": acme})),
+            state(1),
+        ]
+        .join("\n");
+        let run = write_with(&s, &cfg, CATALOG, &[], &input);
+        assert_eq!(run.code, 0, "{mode:?}: {}", run.logs());
+        assert_eq!(cursors(&run), vec![1]);
+        assert_eq!(
+            links(&emu),
+            vec![
+                ("ann@x.io".into(), "acme".into(), vec![279]),
+                ("cy@x.io".into(), "acme".into(), vec![279]),
+            ],
+            "{mode:?}"
+        );
+        let logs = run.logs();
+        assert!(logs.contains("association_refused"), "{mode:?}: {logs}");
+        assert_eq!(emails(&emu).len(), 3);
+    }
+}
+
+#[test]
+fn a_state_waits_until_its_records_associations_are_made() {
+    let s = Scratch::new("assoc-state");
+    // The association call fails for good (a 403 is fatal): the contact is
+    // written, but the state after it must not be emitted.
+    let input = [
+        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
+        state(1),
+        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
+        state(2),
+    ]
+    .join("\n");
+    let emu = start(Options {
+        tokens: vec![
+            hubspot_emulator::TokenSpec::new("pat-narrow").with_scopes(&[
+                "crm.objects.contacts.read",
+                "crm.objects.contacts.write",
+                "crm.objects.companies.write",
+                "crm.schemas.contacts.read",
+                "crm.schemas.companies.read",
+            ]),
+        ],
+        ..quick()
+    });
+    let mut cfg = linked(&emu, None);
+    cfg["access_token"] = json!("pat-narrow");
+    let run = write_with(&s, &cfg, CATALOG, &[], &input);
+    let message = run.failed_with("config_error");
+    assert!(message.contains("crm.objects.companies.read"), "{message}");
+    assert_eq!(
+        cursors(&run),
+        vec![1],
+        "the state after the contact is held"
+    );
+    assert_eq!(emails(&emu), vec!["ann@x.io"]);
+}
