@@ -210,3 +210,68 @@ fn the_record_id_updates_existing_records_only() {
         run.logs()
     );
 }
+
+#[test]
+fn every_object_kind_is_written_with_its_own_rules() {
+    let emu = start(quick());
+    let s = Scratch::new("objects-kinds");
+    let catalog = catalog(&[
+        ("accounts", Some("companies"), Some("external_id")),
+        ("opportunities", Some("deals"), Some("external_id")),
+        ("cases", Some("tickets"), Some("external_id")),
+        ("catalogue", Some("products"), Some("external_id")),
+        ("order_lines", Some("line_items"), Some("external_id")),
+        ("animals", Some("pets"), Some("pet_id")),
+    ]);
+    let cfg = config(&emu, json!({"lifecycle_stage_policy": "forward_only"}));
+    let input = [
+        rec("accounts", json!({"external_id": "c1", "name": "Acme", "lifecyclestage": "Customer"})),
+        rec("accounts", json!({"external_id": "c1", "lifecyclestage": "lead"})),
+        rec("opportunities", json!({"external_id": "d1", "dealname": "Renewal", "pipeline": "renewals", "dealstage": "renewal_open"})),
+        rec("opportunities", json!({"external_id": "d2", "dealname": "New", "dealstage": "closedwon", "amount": 12.5})),
+        rec("opportunities", json!({"external_id": "d3", "dealname": "Wrong", "dealstage": "renewal_won"})),
+        rec("cases", json!({"external_id": "t1", "subject": "Broken", "hs_pipeline": "0", "hs_pipeline_stage": "1", "hs_ticket_priority": "high"})),
+        rec("catalogue", json!({"external_id": "p1", "name": "Widget", "price": "9.99"})),
+        rec("order_lines", json!({"external_id": "l1", "name": "2 widgets", "quantity": 2, "price": 9.99})),
+        rec("animals", json!({"pet_id": "rex", "name": "Rex", "species": "Dog"})),
+        state(1),
+    ]
+    .join("\n");
+    let run = write_with(&s, &cfg, &catalog, &[], &input);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    assert_eq!(cursors(&run), vec![1]);
+    assert_eq!(
+        values(&emu, "companies", "external_id", "lifecyclestage"),
+        vec![("c1".into(), "customer".into())],
+        "forward only: the later, earlier stage does not apply"
+    );
+    assert_eq!(
+        values(&emu, "deals", "external_id", "dealstage"),
+        vec![
+            ("d1".into(), "renewal_open".into()),
+            ("d2".into(), "closedwon".into())
+        ]
+    );
+    let logs = run.logs();
+    assert!(
+        logs.contains("dealstage: ") && logs.contains("is not a stage of the default pipeline"),
+        "{logs}"
+    );
+    assert_eq!(
+        values(&emu, "tickets", "external_id", "hs_ticket_priority"),
+        vec![("t1".into(), "HIGH".into())]
+    );
+    assert_eq!(
+        values(&emu, "products", "external_id", "price"),
+        vec![("p1".into(), "9.99".into())]
+    );
+    assert_eq!(
+        values(&emu, "line_items", "external_id", "quantity"),
+        vec![("l1".into(), "2".into())]
+    );
+    assert_eq!(
+        values(&emu, "pets", "pet_id", "species"),
+        vec![("rex".into(), "dog".into())]
+    );
+    assert!(emu.contacts().is_empty());
+}

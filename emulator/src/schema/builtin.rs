@@ -11,7 +11,7 @@ use crate::pipelines;
 pub(super) fn builtin(ty: ObjectType, stages: &[String]) -> Vec<Property> {
     match ty {
         ObjectType::Contacts => contact_props(stages),
-        ObjectType::Companies => company_props(),
+        ObjectType::Companies => company_props(stages),
         ObjectType::Deals => deal_props(),
         ObjectType::Tickets => ticket_props(),
         ObjectType::Products => product_props(),
@@ -69,15 +69,28 @@ fn contact_fields() -> Vec<Property> {
     ]
 }
 
-/// Numbers and enumerations, the lifecycle stage among them.
-fn contact_choices(stages: &[String]) -> Vec<Property> {
-    let g = "contactinformation";
+/// The `lifecyclestage` property of group `g` (contacts and companies
+/// share the account's stages), options in `stages` order.
+fn lifecycle_stage(stages: &[String], g: &str) -> Property {
     let stage_opts: Vec<(String, String)> =
         stages.iter().map(|s| (s.clone(), stage_label(s))).collect();
     let stage_refs: Vec<(&str, &str)> = stage_opts
         .iter()
         .map(|(v, l)| (v.as_str(), l.as_str()))
         .collect();
+    Property::new(
+        "lifecyclestage",
+        "Lifecycle Stage",
+        "enumeration",
+        "radio",
+        g,
+    )
+    .opts(&stage_refs)
+}
+
+/// Numbers and enumerations, the lifecycle stage among them.
+fn contact_choices(stages: &[String]) -> Vec<Property> {
+    let g = "contactinformation";
     vec![
         Property::new("annualrevenue", "Annual Revenue", "number", "number", g),
         Property::new("followercount", "Follower Count", "number", "number", g),
@@ -97,15 +110,7 @@ fn contact_choices(stages: &[String]) -> Vec<Property> {
             ("500-1000", "500-1000"),
             ("1000+", "1000+"),
         ]),
-        Property::new(
-            "lifecyclestage",
-            "Lifecycle Stage",
-            "enumeration",
-            "radio",
-            g,
-        )
-        .opts(&stage_refs)
-        .describe("The qualification of contacts to sales readiness."),
+        lifecycle_stage(stages, g).describe("The qualification of contacts to sales readiness."),
         Property::new("hs_lead_status", "Lead Status", "enumeration", "radio", g).opts(&[
             ("NEW", "New"),
             ("OPEN", "Open"),
@@ -219,10 +224,11 @@ fn stage_label(id: &str) -> String {
     .to_string()
 }
 
-fn company_props() -> Vec<Property> {
+fn company_props(stages: &[String]) -> Vec<Property> {
     let g = "companyinformation";
     let text = |n: &str, l: &str| Property::new(n, l, "string", "text", g);
     vec![
+        lifecycle_stage(stages, g),
         text("name", "Company name"),
         text("domain", "Company Domain Name"),
         text("city", "City"),
