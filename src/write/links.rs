@@ -185,14 +185,14 @@ impl Links {
 
     fn remember(&mut self, group: usize, key: &str, id: &str) {
         let bytes = key.len() + id.len() + 48;
-        if self.cache_bytes + bytes <= CACHE_BYTES {
-            if self
+        let room = self.cache_bytes + bytes <= CACHE_BYTES;
+        if room
+            && self
                 .cache
                 .insert((group, key.to_string()), id.to_string())
                 .is_none()
-            {
-                self.cache_bytes += bytes;
-            }
+        {
+            self.cache_bytes += bytes;
         }
     }
 
