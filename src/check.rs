@@ -1,17 +1,23 @@
 //! `check`: proves the config works before a sync — the token is accepted,
-//! it can read contact properties, it holds the write scope, and the
-//! configured lifecycle stage exists — and says exactly what to fix if not.
+//! it can read contact properties, it holds the write scope, the
+//! configured lifecycle stage exists, and every object and association the
+//! config names exists, is matched by a unique property and is within the
+//! token's scopes — and says exactly what to fix if not.
 //! It also says which HubSpot API version the connector calls, and warns
 //! once HubSpot no longer supports it.
 
 use std::time::Duration;
 
+use serde_json::{json, Value};
+
+use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::hubspot::api::{ApiVersion, Date, RELEASES};
 use crate::hubspot::client::Outcome;
 use crate::hubspot::properties::Properties;
 use crate::hubspot::Client;
 use crate::protocol::Output;
+use crate::write::targets::{LinkType, Targets};
 
 /// Runs the checks, logging through `out`; `Err` is the message for a
 /// FAILED status.
@@ -88,10 +94,61 @@ fn probe(config: &Config) -> Result<(), String> {
     // The write scope, proven without writing: an empty upsert is refused
     // for its content (400) only once the scopes are granted (else 403).
     let probe = client.paths().objects_batch("contacts", "upsert");
-    match client.post(&probe, br#"{"inputs":[]}"#) {
-        Ok(_) => Ok(()),
-        Err(e) => Err(e.message),
+    client
+        .post(&probe, br#"{"inputs":[]}"#)
+        .map_err(|e| e.message)?;
+    objects_and_associations(&config, &client)
+}
+
+/// The objects and associations the config names: they exist, their keys
+/// are unique properties, and the token may write them (empty writes,
+/// refused for their content only once the scopes are granted).
+fn objects_and_associations(config: &Config, client: &Client) -> Result<(), String> {
+    if config.objects.is_empty() && config.associations.is_empty() {
+        return Ok(());
     }
+    let mut names: Vec<&str> = config.objects.iter().map(|(s, _)| s.as_str()).collect();
+    names.extend(config.associations.iter().map(|a| a.stream.as_str()));
+    names.sort_unstable();
+    names.dedup();
+    let streams: Vec<Value> = names
+        .iter()
+        .map(|n| json!({"stream": {"name": n}}))
+        .collect();
+    let catalog =
+        Catalog::parse(&json!({ "streams": streams }).to_string()).map_err(|e| format!("{e:#}"))?;
+    let targets = Targets::resolve(config, &catalog, client).map_err(|e| e.message)?;
+    let paths = client.paths();
+    let empty = br#"{"inputs":[]}"#;
+    for t in &targets.targets {
+        let op = if t.mode().by.is_some() {
+            "upsert"
+        } else {
+            "update"
+        };
+        client
+            .post(&paths.objects_batch(&t.object.path, op), empty)
+            .map_err(|e| format!("writing {}: {}", t.object.name, e.message))?;
+    }
+    for link in &targets.links {
+        let from = &targets.targets[link.from].object;
+        let op = match link.kind {
+            LinkType::Default => "associate/default",
+            LinkType::Typed { .. } => "create",
+        };
+        let path = paths.associations_batch(&from.path, &link.to_object.path, op);
+        client.post(&path, empty).map_err(|e| {
+            format!(
+                "associating {} with {}: {}",
+                from.name, link.to_object.name, e.message
+            )
+        })?;
+        let read = paths.objects_batch(&link.to_object.path, "read");
+        client
+            .post(&read, br#"{"inputs":[],"properties":[]}"#)
+            .map_err(|e| format!("looking up {}: {}", link.to_object.name, e.message))?;
+    }
+    Ok(())
 }
 
 /// Object storage for rejected records: the bucket exists and takes the

@@ -237,3 +237,59 @@ fn a_state_waits_until_its_records_associations_are_made() {
     );
     assert_eq!(emails(&emu), vec!["ann@x.io"]);
 }
+
+#[test]
+fn check_proves_every_configured_object_and_association() {
+    let s = Scratch::new("assoc-check");
+    let emu = start(quick());
+    let cfg = |emu: &Emulator, extra: Value| {
+        let mut c = linked(emu, None);
+        c["objects"] = json!({"accounts": {"object": "companies", "matching_key": "external_id"}});
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        c
+    };
+    let ok = check(&s, &cfg(&emu, json!({})));
+    assert_eq!(
+        ok.connection_status()["status"],
+        "SUCCEEDED",
+        "{}",
+        ok.logs()
+    );
+    let bad_key = check(
+        &s,
+        &cfg(
+            &emu,
+            json!({"objects": {"accounts": {"object": "companies", "matching_key": "domain"}}}),
+        ),
+    );
+    let message = bad_key.connection_status()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("config /objects/accounts") && message.contains("one of: external_id"),
+        "{message}"
+    );
+    // A token that may write contacts but not read companies.
+    let narrow = start(Options {
+        tokens: vec![
+            hubspot_emulator::TokenSpec::new("pat-narrow").with_scopes(&[
+                "crm.objects.contacts.read",
+                "crm.objects.contacts.write",
+                "crm.objects.companies.write",
+                "crm.schemas.contacts.read",
+                "crm.schemas.companies.read",
+            ]),
+        ],
+        ..quick()
+    });
+    let run = check(&s, &cfg(&narrow, json!({"access_token": "pat-narrow"})));
+    assert_eq!(run.connection_status()["status"], "FAILED");
+    let message = run.connection_status()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains("crm.objects.companies.read"), "{message}");
+}
