@@ -240,7 +240,7 @@ fn discover_lists_the_writable_contact_properties() {
     let catalog = &run.of_type("DESTINATION_CATALOG")[0]["destination_catalog"];
     let op = &catalog["operations"][0];
     assert_eq!(op["object_name"], "contacts");
-    assert_eq!(op["matching_keys"], json!([["email"]]));
+    assert_eq!(op["matching_keys"], json!([["email"], ["external_id"]]));
     let props = op["json_schema"]["properties"].as_object().unwrap();
     assert!(props.contains_key("firstname") && props.contains_key("lifecyclestage"));
     assert!(
@@ -251,6 +251,60 @@ fn discover_lists_the_writable_contact_properties() {
         .as_array()
         .unwrap()
         .contains(&json!("customer")));
+    let ops = catalog["operations"].as_array().unwrap();
+    let keys = |object: &str, mode: &str| {
+        ops.iter()
+            .find(|o| o["object_name"] == object && o["sync_mode"] == mode)
+            .map(|o| o["matching_keys"].clone())
+    };
+    assert_eq!(
+        keys("contacts", "append_dedup"),
+        Some(json!([["email"], ["external_id"]]))
+    );
+    for object in ["companies", "deals", "tickets", "products", "line_items"] {
+        assert_eq!(
+            keys(object, "append_dedup"),
+            Some(json!([["external_id"]])),
+            "{object}"
+        );
+    }
+    assert_eq!(
+        keys("pets", "append_dedup"),
+        Some(json!([["external_id"], ["pet_id"]]))
+    );
+    assert_eq!(
+        keys("companies", "update"),
+        Some(json!([["external_id"], ["hs_object_id"]]))
+    );
+}
+
+#[test]
+fn discover_leaves_out_objects_the_token_may_not_write() {
+    let emu = start(Options {
+        tokens: vec![
+            hubspot_emulator::TokenSpec::new("pat-narrow").with_scopes(&[
+                "crm.objects.contacts.write",
+                "crm.schemas.contacts.read",
+                "crm.schemas.companies.read",
+            ]),
+        ],
+        ..quick()
+    });
+    let s = Scratch::new("discover-narrow");
+    let mut cfg = config(&emu, json!({}));
+    cfg["access_token"] = json!("pat-narrow");
+    let config = s.write("config.json", &cfg.to_string());
+    let run = run(&["discover", "--config", config.to_str().unwrap()], b"");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let catalog = &run.of_type("DESTINATION_CATALOG")[0]["destination_catalog"];
+    let mut objects: Vec<&str> = catalog["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["object_name"].as_str().unwrap())
+        .collect();
+    objects.dedup();
+    assert_eq!(objects, vec!["contacts"]);
 }
 
 #[test]
