@@ -200,6 +200,7 @@ def mutants(meta: dict, dockerfile: str) -> list[tuple[str, dict, str]]:
         ("icon file missing", meta_with(put("icon", "missing.svg")), dockerfile),
         ("icon not an SVG", meta_with(put("icon", "Cargo.toml")), dockerfile),
         ("documentation link of an unknown type", meta_with(put("externalDocumentationUrls", [{"title": "x", "url": "https://example.com", "type": "blog"}])), dockerfile),
+        ("supportsDataActivation not a boolean", meta_with(put("supportsDataActivation", "yes")), dockerfile),
         ("documentation link without a title", meta_with(put("externalDocumentationUrls", [{"url": "https://example.com"}])), dockerfile),
     ]
     if "metadataSpecVersion" in meta:
