@@ -340,7 +340,11 @@ impl<'a> Mapper<'a> {
         }
         let mapping = &self.config.property_mapping;
         for (name, field) in data.iter() {
-            let skipped = fields::is_metadata(name)
+            // An association's field that is no property only points.
+            let link_only = self.links.iter().any(|(_, path, _)| path[0] == name)
+                && fields::resolve(self.properties, name).is_none();
+            let skipped = link_only
+                || fields::is_metadata(name)
                 || name == key_top
                 || (self.target.by_email() && fields::email_like(name))
                 // A mapped field, or an object a mapped path reads inside.

@@ -284,7 +284,9 @@ impl<'a> Pump<'a> {
         };
         let route = self.targets.route(s.index).clone();
         let mapped = self.map(data, &route)?;
-        self.notices.report(mapped.notes, self.out);
+        let object = &self.targets.targets[route.target].object.name;
+        self.notices
+            .report(route.target, object, mapped.notes, self.out);
         let window = self.checkpoint.record();
         let kept = self.rejects.wants_data().then(|| data.to_map());
         match mapped.outcome {
