@@ -123,6 +123,11 @@ impl Catalog {
         Ok(Catalog { streams })
     }
 
+    /// Its streams, in catalog order (`Stream::index`).
+    pub fn streams(&self) -> impl Iterator<Item = &Stream> {
+        self.streams.iter().map(|(_, s)| s)
+    }
+
     /// The stream a record names. A record without a namespace matches a
     /// stream of that name when only one has it; otherwise the namespace
     /// must be the catalog's.
@@ -142,13 +147,6 @@ impl Catalog {
             (Some((_, s)), None) => Some(s),
             _ => None,
         }
-    }
-}
-
-/// Its streams, in catalog order (`Stream::index`).
-impl Catalog {
-    pub fn streams(&self) -> impl Iterator<Item = &Stream> {
-        self.streams.iter().map(|(_, s)| s)
     }
 }
 

@@ -293,3 +293,22 @@ fn check_proves_every_configured_object_and_association() {
         .to_string();
     assert!(message.contains("crm.objects.companies.read"), "{message}");
 }
+
+#[test]
+fn a_dry_run_makes_no_association_and_reports_none_missing() {
+    let emu = start(quick());
+    let s = Scratch::new("assoc-dry");
+    let input = [
+        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
+        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
+        state(1),
+    ]
+    .join("\n");
+    let run = write_with(&s, &linked(&emu, None), CATALOG, &["--dry-run"], &input);
+    assert_eq!(run.code, 0, "{}", run.logs());
+    let logs = run.logs();
+    assert!(logs.contains("(associations are not planned)"), "{logs}");
+    assert!(!logs.contains("association_"), "{logs}");
+    assert!(emu.objects("companies").is_empty() && emu.contacts().is_empty());
+    assert!(emu.associations("contacts", "companies").is_empty());
+}

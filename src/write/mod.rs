@@ -214,7 +214,7 @@ fn finish(
     };
     out.log("INFO", summary_line(&summary));
     if pump.dry_run {
-        out.log("INFO", format!("dry run: nothing was written and no state emitted; {} record(s) would be created and {} updated ({} records), {} record(s) rejected, {} input line(s) skipped; {} API call(s) made, none of them a write", summary.created, summary.updated, summary.records_written, summary.rejected, summary.bad_lines, summary.requests));
+        out.log("INFO", format!("dry run: nothing was written and no state emitted; {} record(s) would be created and {} updated ({} records), {} record(s) rejected, {} input line(s) skipped; {} API call(s) made, none of them a write{}", summary.created, summary.updated, summary.records_written, summary.rejected, summary.bad_lines, summary.requests, if config.associations.is_empty() { "" } else { " (associations are not planned)" }));
     }
     if let Some(e) = pump.failure.or(input_failure) {
         return Err(e);

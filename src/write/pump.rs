@@ -21,7 +21,7 @@ use super::parse::{parse, Line};
 use super::progress::{Counts, Progress};
 use super::rejects::Rejects;
 use super::stdin::{Budget, Input, Line as StdinLine};
-use super::targets::{Route, Targets};
+use super::targets::Targets;
 use super::Event;
 use crate::catalog::Catalog;
 use crate::config::{Config, LifecyclePolicy, UnknownProperties};
@@ -282,16 +282,15 @@ impl<'a> Pump<'a> {
                 format!("RECORD for stream `{name}`, which is not in the configured catalog");
             return self.bad_line(line, &problem, "");
         };
-        let route = self.targets.route(s.index).clone();
-        let mapped = self.map(data, &route)?;
-        let object = &self.targets.targets[route.target].object.name;
-        self.notices
-            .report(route.target, object, mapped.notes, self.out);
+        let stream = s.index;
+        let mapped = self.map(data, stream)?;
+        let t = self.targets.route(stream).target;
+        let object = &self.targets.targets[t].object.name;
+        self.notices.report(t, object, mapped.notes, self.out);
         let window = self.checkpoint.record();
         let kept = self.rejects.wants_data().then(|| data.to_map());
         match mapped.outcome {
             Outcome::Write(write) => {
-                let t = route.target;
                 let bytes = write_size(&write) + kept.as_ref().map_or(0, |_| size);
                 if !self.batches[t].fits(bytes) || self.batches[t].clashes(&write) {
                     self.send_batch(t);
@@ -314,7 +313,7 @@ impl<'a> Pump<'a> {
             Outcome::Rejected(reason) => {
                 let email = match reason {
                     RejectReason::NoEmail(_) | RejectReason::NoMatchingKey(_) => None,
-                    _ => mapping::string_at(data, &route.key_field),
+                    _ => mapping::string_at(data, &self.targets.route(stream).key_field),
                 };
                 let out = self.out;
                 self.rejects
@@ -330,13 +329,15 @@ impl<'a> Pump<'a> {
     /// Maps a record; under `unknown_properties = create`, first creates
     /// the properties it names that its object lacks. From then on every
     /// record is mapped with them.
-    fn map(&mut self, data: &Fields, route: &Route) -> Result<Mapped, HubSpotError> {
-        let mapped = Mapper::new(self.config, &self.targets, route).map(data);
+    fn map(&mut self, data: &Fields, stream: usize) -> Result<Mapped, HubSpotError> {
+        let config = self.config;
+        let map = |targets: &Targets| Mapper::new(config, targets, targets.route(stream)).map(data);
+        let mapped = map(&self.targets);
         if self.config.unknown_properties != UnknownProperties::Create {
             return Ok(mapped);
         }
         let mut created = false;
-        let t = route.target;
+        let t = self.targets.route(stream).target;
         for name in mapped.unknown() {
             if self.create_tried.insert((t, name.to_string())) && valid_property_name(name) {
                 let object = &self.targets.targets[t].object;
@@ -357,11 +358,7 @@ impl<'a> Pump<'a> {
                 created = true;
             }
         }
-        Ok(if created {
-            Mapper::new(self.config, &self.targets, route).map(data)
-        } else {
-            mapped
-        })
+        Ok(if created { map(&self.targets) } else { mapped })
     }
 
     /// A line that is not a usable record: reported, or fatal under `strict_input`.
@@ -462,14 +459,16 @@ impl<'a> Pump<'a> {
     }
 }
 
-/// Bytes a write holds, roughly: its text plus a little per property.
+/// Bytes a write holds, roughly: its text plus a little per property and
+/// association.
 pub(super) fn write_size(w: &RecordWrite) -> usize {
     let text: usize = w
         .properties
         .iter()
         .map(|(k, v)| k.len() + v.len() + 16)
         .sum();
-    text + w.stage.as_ref().map_or(0, String::len) + 64
+    let links: usize = w.links.iter().map(|(_, v)| v.len() + 16).sum();
+    text + links + w.key.len() + w.stage.as_ref().map_or(0, String::len) + 64
 }
 
 /// HubSpot property names: lower-case letters, digits, underscores, starting with a letter.

@@ -44,7 +44,8 @@ impl Pump<'_> {
                     if let Some(id) = &id {
                         self.links.learn(target, entry.write.key(), id);
                     }
-                    if !entry.write.links.is_empty() {
+                    // A dry run plans writes only: no association is made.
+                    if !entry.write.links.is_empty() && !self.dry_run {
                         let windows = entry.origins.iter().map(|o| o.window).collect();
                         let line = entry.origins.last().map_or(0, |o| o.line);
                         let Some(id) = id else {

@@ -126,6 +126,11 @@ impl Targets {
         }
         let mut links = Vec::new();
         let mut warnings = Vec::new();
+        for (name, _) in &config.objects {
+            if !catalog.streams().any(|s| s.name == *name) {
+                warnings.push(format!("config /objects/{name}: stream `{name}` is not in this sync's catalog; the entry does nothing"));
+            }
+        }
         for (i, spec) in config.associations.iter().enumerate() {
             let streams: Vec<&Stream> = catalog
                 .streams()
