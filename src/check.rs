@@ -17,7 +17,7 @@ use crate::hubspot::client::Outcome;
 use crate::hubspot::properties::Properties;
 use crate::hubspot::Client;
 use crate::protocol::Output;
-use crate::write::targets::{LinkType, Targets};
+use crate::write::targets::Targets;
 
 /// Runs the checks, logging through `out`; `Err` is the message for a
 /// FAILED status.
@@ -118,37 +118,7 @@ fn objects_and_associations(config: &Config, client: &Client) -> Result<(), Stri
     let catalog =
         Catalog::parse(&json!({ "streams": streams }).to_string()).map_err(|e| format!("{e:#}"))?;
     let targets = Targets::resolve(config, &catalog, client).map_err(|e| e.message)?;
-    let paths = client.paths();
-    let empty = br#"{"inputs":[]}"#;
-    for t in &targets.targets {
-        let op = if t.mode().by.is_some() {
-            "upsert"
-        } else {
-            "update"
-        };
-        client
-            .post(&paths.objects_batch(&t.object.path, op), empty)
-            .map_err(|e| format!("writing {}: {}", t.object.name, e.message))?;
-    }
-    for link in &targets.links {
-        let from = &targets.targets[link.from].object;
-        let op = match link.kind {
-            LinkType::Default => "associate/default",
-            LinkType::Typed { .. } => "create",
-        };
-        let path = paths.associations_batch(&from.path, &link.to_object.path, op);
-        client.post(&path, empty).map_err(|e| {
-            format!(
-                "associating {} with {}: {}",
-                from.name, link.to_object.name, e.message
-            )
-        })?;
-        let read = paths.objects_batch(&link.to_object.path, "read");
-        client
-            .post(&read, br#"{"inputs":[],"properties":[]}"#)
-            .map_err(|e| format!("looking up {}: {}", link.to_object.name, e.message))?;
-    }
-    Ok(())
+    targets.probe_scopes(client).map_err(|e| e.message)
 }
 
 /// Object storage for rejected records: the bucket exists and takes the

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use hubspot_emulator::{Emulator, Options, ValidationErrorMode};
+use hubspot_emulator::{Emulator, Fault, FaultPlan, Options, ValidationErrorMode};
 use serde_json::{json, Value};
 
 /// Companies from `accounts` by external_id, contacts from `people`.
@@ -204,8 +204,6 @@ fn refused_associations_are_reported_in_both_error_styles_and_the_rest_made() {
 #[test]
 fn a_state_waits_until_its_records_associations_are_made() {
     let s = Scratch::new("assoc-state");
-    // The association call fails for good (a 403 is fatal): the contact is
-    // written, but the state after it must not be emitted.
     let input = [
         rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
         state(1),
@@ -213,6 +211,47 @@ fn a_state_waits_until_its_records_associations_are_made() {
         state(2),
     ]
     .join("\n");
+    // Which request makes the association, in a clean run.
+    let emu = start(quick());
+    let run = write_with(&s, &linked(&emu, None), CATALOG, &[], &input);
+    assert_eq!(cursors(&run), vec![1, 2]);
+    let number = emu
+        .stats()
+        .requests
+        .iter()
+        .find(|r| r.path.ends_with("/associate/default") && r.inputs == Some(1))
+        .expect("one association call")
+        .number;
+    // The same sync, the token refused at that request: the contact is
+    // written, its association is not, and the state after it is held.
+    let emu = start(Options {
+        faults: FaultPlan {
+            at: vec![(number, Fault::ExpireToken)],
+            ..FaultPlan::default()
+        },
+        ..quick()
+    });
+    let run = write_with(&s, &linked(&emu, None), CATALOG, &[], &input);
+    run.failed_with("config_error");
+    assert_eq!(
+        cursors(&run),
+        vec![1],
+        "the state after the contact is held"
+    );
+    assert_eq!(emails(&emu), vec!["ann@x.io"]);
+    assert!(emu.associations("contacts", "companies").is_empty());
+}
+
+#[test]
+fn write_proves_the_scopes_of_other_objects_before_writing_anything() {
+    let s = Scratch::new("assoc-scopes");
+    let input = [
+        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
+        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
+        state(1),
+    ]
+    .join("\n");
+    // A token that may write contacts and companies but not read companies.
     let emu = start(Options {
         tokens: vec![
             hubspot_emulator::TokenSpec::new("pat-narrow").with_scopes(&[
@@ -229,13 +268,16 @@ fn a_state_waits_until_its_records_associations_are_made() {
     cfg["access_token"] = json!("pat-narrow");
     let run = write_with(&s, &cfg, CATALOG, &[], &input);
     let message = run.failed_with("config_error");
-    assert!(message.contains("crm.objects.companies.read"), "{message}");
-    assert_eq!(
-        cursors(&run),
-        vec![1],
-        "the state after the contact is held"
+    assert!(
+        message.contains("associating contacts with companies")
+            && message.contains("crm.objects.companies.read"),
+        "{message}"
     );
-    assert_eq!(emails(&emu), vec!["ann@x.io"]);
+    assert!(run.states().is_empty());
+    assert!(
+        emu.contacts().is_empty() && emu.objects("companies").is_empty(),
+        "nothing written"
+    );
 }
 
 #[test]

@@ -275,3 +275,45 @@ fn every_object_kind_is_written_with_its_own_rules() {
     );
     assert!(emu.contacts().is_empty());
 }
+
+#[test]
+fn an_admin_rule_on_deals_rejects_only_the_deal_it_applies_to_in_both_error_styles() {
+    use hubspot_emulator::{Options, ValidationErrorMode};
+    for mode in [
+        ValidationErrorMode::WholeBatch,
+        ValidationErrorMode::MultiStatus,
+    ] {
+        let emu = start(Options {
+            required_on_create: vec!["dealname".into()],
+            validation_error_mode: mode,
+            ..quick()
+        });
+        // An existing deal without a name: updating it is not a create.
+        emu.add_object("deals", [("external_id", "d1"), ("amount", "5")]);
+        let s = Scratch::new("objects-rules");
+        let catalog = catalog(&[("opportunities", Some("deals"), Some("external_id"))]);
+        let input = [
+            rec("opportunities", json!({"external_id": "d1", "amount": 7})),
+            rec(
+                "opportunities",
+                json!({"external_id": "d2", "dealname": "New", "amount": 1}),
+            ),
+            rec("opportunities", json!({"external_id": "d3", "amount": 2})),
+            state(1),
+        ]
+        .join("\n");
+        let run = write_with(&s, &config(&emu, json!({})), &catalog, &[], &input);
+        assert_eq!(run.code, 0, "{mode:?}: {}", run.logs());
+        assert_eq!(cursors(&run), vec![1]);
+        assert_eq!(
+            values(&emu, "deals", "external_id", "amount"),
+            vec![("d1".into(), "7".into()), ("d2".into(), "1".into())],
+            "{mode:?}"
+        );
+        let logs = run.logs();
+        assert!(
+            logs.contains("missing_required_property on dealname: 1 record(s) rejected"),
+            "{mode:?}: {logs}"
+        );
+    }
+}

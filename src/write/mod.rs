@@ -133,6 +133,11 @@ pub fn run(
     if let (Some(stage), Some(contacts)) = (&config.lifecycle_stage, targets.contacts()) {
         check_stage(&contacts.properties, stage)?;
     }
+    // Other objects and associations: every scope proven before anything
+    // is written, so a sync never stops halfway for a missing one.
+    if targets.beyond_contacts() && opts.sink.is_none() {
+        targets.probe_scopes(&client)?;
+    }
     let rejects = rejects::Rejects::for_config(config)
         .map_err(|e| HubSpotError::new(FailureType::Config, format!("{e:#}")))?;
     let dry_run = opts.dry_run || config.dry_run;

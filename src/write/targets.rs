@@ -183,6 +183,49 @@ impl Targets {
         &self.routes[stream]
     }
 
+    /// Proves the token may write every target and make every association
+    /// (looking its targets up too), without writing: empty calls are
+    /// refused for their content only once the scopes are granted (403
+    /// otherwise, a config error naming the scope).
+    pub fn probe_scopes(&self, client: &Client) -> Result<(), HubSpotError> {
+        let paths = client.paths();
+        let empty = br#"{"inputs":[]}"#;
+        let doing = |what: String| {
+            move |e: HubSpotError| HubSpotError::new(e.failure, format!("{what}: {}", e.message))
+        };
+        for t in &self.targets {
+            let op = if t.mode().by.is_some() {
+                "upsert"
+            } else {
+                "update"
+            };
+            client
+                .post(&paths.objects_batch(&t.object.path, op), empty)
+                .map_err(doing(format!("writing {}", t.object.name)))?;
+        }
+        for link in &self.links {
+            let from = &self.targets[link.from].object;
+            let op = match link.kind {
+                LinkType::Default => "associate/default",
+                LinkType::Typed { .. } => "create",
+            };
+            let path = paths.associations_batch(&from.path, &link.to_object.path, op);
+            let what = format!("associating {} with {}", from.name, link.to_object.name);
+            client.post(&path, empty).map_err(doing(what))?;
+            let read = paths.objects_batch(&link.to_object.path, "read");
+            client
+                .post(&read, br#"{"inputs":[],"properties":[]}"#)
+                .map_err(doing(format!("looking up {}", link.to_object.name)))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the sync writes more than contacts by email (then its
+    /// scopes are proven before the first write).
+    pub fn beyond_contacts(&self) -> bool {
+        !self.links.is_empty() || self.targets.iter().any(|t| !t.by_email())
+    }
+
     /// The contacts target, if the sync writes contacts.
     pub fn contacts(&self) -> Option<&Target> {
         self.targets.iter().find(|t| t.object.is_contacts())
