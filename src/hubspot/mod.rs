@@ -8,6 +8,7 @@ pub mod client;
 pub mod errors;
 pub mod governor;
 pub mod objects;
+pub mod pipelines;
 pub mod properties;
 pub mod retry;
 

@@ -5,7 +5,7 @@
 //! landed association job completes the records it held. Each time, the
 //! states everything before has earned are emitted.
 
-use super::batcher::Batch;
+use super::batcher::{Batch, Entry};
 use super::dispatch::{LinksSent, Sent};
 use super::links::Problem;
 use super::pump::{write_size, Pump};
@@ -46,24 +46,7 @@ impl Pump<'_> {
                     }
                     // A dry run plans writes only: no association is made.
                     if !entry.write.links.is_empty() && !self.dry_run {
-                        let windows = entry.origins.iter().map(|o| o.window).collect();
-                        let line = entry.origins.last().map_or(0, |o| o.line);
-                        let Some(id) = id else {
-                            let why = RejectReason::HubSpotValidation(
-                                "written, but HubSpot's answer did not name the record".into(),
-                            );
-                            let problems = entry.write.links.iter().map(|(link, value)| Problem {
-                                line,
-                                link: *link,
-                                value: value.clone(),
-                                reason: Some(why.clone()),
-                            });
-                            problems.for_each(|p| self.report(p));
-                            self.settle_windows(windows);
-                            continue;
-                        };
-                        // Settled once its associations are made.
-                        self.links.hold(&id, &entry.write.links, windows, line);
+                        self.associate(&entry, id);
                         continue;
                     }
                 }
@@ -112,6 +95,28 @@ impl Pump<'_> {
             self.send_links();
         }
         self.emit_earned();
+    }
+
+    /// A written entry asks for associations: held until they are made
+    /// (settled at once, each reported, if HubSpot did not name it).
+    fn associate(&mut self, entry: &Entry, id: Option<String>) {
+        let windows = entry.origins.iter().map(|o| o.window).collect();
+        let line = entry.origins.last().map_or(0, |o| o.line);
+        let Some(id) = id else {
+            let why = RejectReason::HubSpotValidation(
+                "written, but HubSpot's answer did not name the record".into(),
+            );
+            for (link, value) in &entry.write.links {
+                self.report(Problem {
+                    line,
+                    link: *link,
+                    value: value.clone(),
+                    reason: Some(why.clone()),
+                });
+            }
+            return self.settle_windows(windows);
+        };
+        self.links.hold(&id, &entry.write.links, windows, line);
     }
 
     /// Completes the records a landed association job held, reports the

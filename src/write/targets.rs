@@ -8,13 +8,11 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use crate::catalog::{Catalog, Stream};
 use crate::config::{AssociationLabel, AssociationSpec, Config};
 use crate::hubspot::batch::Mode;
-use crate::hubspot::client::Outcome;
 use crate::hubspot::objects::Object;
+use crate::hubspot::pipelines::Pipelines;
 use crate::hubspot::properties::Properties;
 use crate::hubspot::{Client, HubSpotError};
 use crate::protocol::FailureType;
@@ -466,62 +464,6 @@ fn link_type(from: &Object, to: &Object, label: &AssociationLabel) -> Result<Lin
     }
 }
 
-/// A deal's or ticket's pipelines: each pipeline id with its stage ids.
-#[derive(Debug, Clone, Default)]
-pub struct Pipelines {
-    /// In display order; HubSpot's default pipeline is the one with id
-    /// `default` (deals), else the first.
-    pub pipelines: Vec<(String, Vec<String>)>,
-}
-
-impl Pipelines {
-    /// Reads them (one call).
-    fn fetch(client: &Client, object: &str) -> Result<Pipelines, HubSpotError> {
-        match client.get(&client.paths().pipelines(object))? {
-            Outcome::Done(answer) => Ok(Pipelines::from_json(&answer.json())),
-            Outcome::Invalid(answer, reason) => Err(HubSpotError::new(
-                FailureType::System,
-                format!(
-                    "reading the {object} pipelines failed ({}): {reason}",
-                    answer.status
-                ),
-            )),
-        }
-    }
-
-    /// From a pipelines API answer.
-    pub fn from_json(body: &Value) -> Pipelines {
-        let list = body.get("results").and_then(Value::as_array);
-        let ids = |v: &Value| v.get("id").and_then(Value::as_str).map(str::to_string);
-        let pipelines = list
-            .into_iter()
-            .flatten()
-            .filter_map(|p| {
-                let stages = p.get("stages").and_then(Value::as_array);
-                Some((
-                    ids(p)?,
-                    stages.into_iter().flatten().filter_map(ids).collect(),
-                ))
-            })
-            .collect();
-        Pipelines { pipelines }
-    }
-
-    /// The stages of `pipeline` (the default one when `None`); `None` when
-    /// there is no such pipeline.
-    pub fn stages(&self, pipeline: Option<&str>) -> Option<&[String]> {
-        let found = match pipeline {
-            Some(id) => self.pipelines.iter().find(|(p, _)| p == id),
-            None => self
-                .pipelines
-                .iter()
-                .find(|(p, _)| p == "default")
-                .or(self.pipelines.first()),
-        };
-        found.map(|(_, s)| s.as_slice())
-    }
-}
-
 fn config_error(message: String) -> HubSpotError {
     HubSpotError::new(FailureType::Config, message)
 }
@@ -593,19 +535,5 @@ mod tests {
             })
         );
         assert!(link_type(&products, &companies, &AssociationLabel::Primary).is_err());
-    }
-
-    #[test]
-    fn pipelines_give_their_stages_and_the_default_one() {
-        let p = Pipelines::from_json(&json!({"results": [
-            {"id": "renewals", "stages": [{"id": "renewal_open"}]},
-            {"id": "default", "stages": [{"id": "appointmentscheduled"}, {"id": "closedwon"}]},
-        ]}));
-        assert_eq!(
-            p.stages(None).unwrap(),
-            ["appointmentscheduled", "closedwon"]
-        );
-        assert_eq!(p.stages(Some("renewals")).unwrap(), ["renewal_open"]);
-        assert_eq!(p.stages(Some("nope")), None);
     }
 }
