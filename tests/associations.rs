@@ -20,6 +20,33 @@ fn rec(stream: &str, data: Value) -> String {
         .to_string()
 }
 
+/// Acme, then Ann who works there, then a state.
+fn acme_and_ann() -> String {
+    [
+        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
+        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
+        state(1),
+    ]
+    .join("\n")
+}
+
+/// An emulator whose token `pat-narrow` may write contacts and companies
+/// but not read companies (nor look them up).
+fn without_company_reads() -> Emulator {
+    start(Options {
+        tokens: vec![
+            hubspot_emulator::TokenSpec::new("pat-narrow").with_scopes(&[
+                "crm.objects.contacts.read",
+                "crm.objects.contacts.write",
+                "crm.objects.companies.write",
+                "crm.schemas.contacts.read",
+                "crm.schemas.companies.read",
+            ]),
+        ],
+        ..quick()
+    })
+}
+
 /// People associated with their company by `company`; `label` if given.
 fn linked(emu: &Emulator, label: Option<Value>) -> Value {
     let mut a = json!({"stream": "people", "field": "company", "to_object": "companies", "to_matching_key": "external_id"});
@@ -135,12 +162,7 @@ fn targets_written_by_an_earlier_sync_are_looked_up_and_missing_ones_reported() 
 fn a_primary_label_makes_the_primary_association() {
     let emu = start(quick());
     let s = Scratch::new("assoc-primary");
-    let input = [
-        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
-        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
-        state(1),
-    ]
-    .join("\n");
+    let input = acme_and_ann();
     let run = write_with(
         &s,
         &linked(&emu, Some(json!("primary"))),
@@ -245,25 +267,8 @@ fn a_state_waits_until_its_records_associations_are_made() {
 #[test]
 fn write_proves_the_scopes_of_other_objects_before_writing_anything() {
     let s = Scratch::new("assoc-scopes");
-    let input = [
-        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
-        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
-        state(1),
-    ]
-    .join("\n");
-    // A token that may write contacts and companies but not read companies.
-    let emu = start(Options {
-        tokens: vec![
-            hubspot_emulator::TokenSpec::new("pat-narrow").with_scopes(&[
-                "crm.objects.contacts.read",
-                "crm.objects.contacts.write",
-                "crm.objects.companies.write",
-                "crm.schemas.contacts.read",
-                "crm.schemas.companies.read",
-            ]),
-        ],
-        ..quick()
-    });
+    let input = acme_and_ann();
+    let emu = without_company_reads();
     let mut cfg = linked(&emu, None);
     cfg["access_token"] = json!("pat-narrow");
     let run = write_with(&s, &cfg, CATALOG, &[], &input);
@@ -314,19 +319,7 @@ fn check_proves_every_configured_object_and_association() {
         message.contains("config /objects/accounts") && message.contains("one of: external_id"),
         "{message}"
     );
-    // A token that may write contacts but not read companies.
-    let narrow = start(Options {
-        tokens: vec![
-            hubspot_emulator::TokenSpec::new("pat-narrow").with_scopes(&[
-                "crm.objects.contacts.read",
-                "crm.objects.contacts.write",
-                "crm.objects.companies.write",
-                "crm.schemas.contacts.read",
-                "crm.schemas.companies.read",
-            ]),
-        ],
-        ..quick()
-    });
+    let narrow = without_company_reads();
     let run = check(&s, &cfg(&narrow, json!({"access_token": "pat-narrow"})));
     assert_eq!(run.connection_status()["status"], "FAILED");
     let message = run.connection_status()["message"]
@@ -340,12 +333,7 @@ fn check_proves_every_configured_object_and_association() {
 fn a_dry_run_makes_no_association_and_reports_none_missing() {
     let emu = start(quick());
     let s = Scratch::new("assoc-dry");
-    let input = [
-        rec("accounts", json!({"external_id": "acme", "name": "Acme"})),
-        rec("people", json!({"email": "ann@x.io", "company": "acme"})),
-        state(1),
-    ]
-    .join("\n");
+    let input = acme_and_ann();
     let run = write_with(&s, &linked(&emu, None), CATALOG, &["--dry-run"], &input);
     assert_eq!(run.code, 0, "{}", run.logs());
     let logs = run.logs();
