@@ -13,7 +13,8 @@ The destination config is faker_config.json plus CRM_CONFIG below (PyAirbyte
 has no destination_object_name, so the streams are routed by `objects`):
 - `products`  -> companies, upserted by external_id (= product id), name = make
 - `users`     -> contacts, upserted by email, external_id = user id
-- `purchases` -> deals, upserted by external_id (= purchase id), each
+- `purchases` -> deals, upserted by external_id (= purchase id),
+  closedate = purchased_at (a datetime property; when set), each
   associated with the contact of its user_id and the company of its
   product_id (both looked up by external_id).
 
@@ -52,6 +53,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -65,13 +67,14 @@ import airbyte as ab  # noqa: E402  (after the environment is set)
 
 STREAMS = ["products", "users", "purchases"]
 # Added to faker_config.json. property_mapping is global: `id` exists in
-# all three streams, `make` only in products (companies get a name).
+# all three streams, `make` only in products (companies get a name),
+# `purchased_at` only in purchases.
 CRM_CONFIG = {
     "objects": {
         "products": {"object": "companies", "matching_key": "external_id"},
         "purchases": {"object": "deals", "matching_key": "external_id"},
     },
-    "property_mapping": {"id": "external_id", "make": "name"},
+    "property_mapping": {"id": "external_id", "make": "name", "purchased_at": "closedate"},
     "associations": [
         {"stream": "purchases", "field": "user_id", "to_object": "contacts", "to_matching_key": "external_id"},
         {"stream": "purchases", "field": "product_id", "to_object": "companies", "to_matching_key": "external_id"},
@@ -112,6 +115,21 @@ def lookup(data: dict, dotted: str):
             return None
         cur = cur[part]
     return cur
+
+
+def instant(text):
+    """The moment a zoned ISO datetime names, else None."""
+    try:
+        t = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return t if t.tzinfo is not None else None
+
+
+def same_value(want, got) -> bool:
+    """Equal as written, or (datetime properties) the same instant:
+    HubSpot answers `2023-05-24T19:39:35.000Z` for `…35+00:00`."""
+    return want == got or (instant(want) is not None and instant(want) == instant(got))
 
 
 def tee_wrapper(real: Path, capture: Path, workdir: Path) -> Path:
@@ -200,7 +218,7 @@ def check_objects(store: Store, records: dict[str, list[dict]], mapping: dict[st
                 allowed.add(prop)
                 want = lookup(rec, path)
                 want = None if want is None else str(want)
-                if props.get(prop) != want:
+                if not same_value(want, props.get(prop)):
                     problems.append(f"{stream} {key}: {otype} property {prop} (from {path}) is {props.get(prop)!r}, faker sent {want!r}")
             unexpected = sorted(k for k, v in props.items() if k not in allowed and v not in (None, ""))
             if unexpected:
