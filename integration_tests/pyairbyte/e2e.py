@@ -323,9 +323,13 @@ def main() -> int:
     )
     destination.check()
 
-    # One sync of all three streams: purchases name users and products
-    # written earlier in the same sync (faker emits products, users,
-    # purchases), the case the association stage must resolve from its cache.
+    # One sync of all three streams, so purchases name users and products
+    # written earlier in the same sync: the association stage resolves them
+    # from what it wrote. (PyAirbyte builds the catalog in the source's
+    # discovery order whatever the selection order, and the faker sends
+    # products, users, purchases, so targets written *later* cannot be had
+    # here.) The second, full-refresh sync of the same records finds every
+    # object and link there already.
     state_cache = ab.new_local_cache(cache_name="dh_e2e_state", cache_dir=str(work / "cache"))
     syncs = []
     for n in (1, 2):
