@@ -1,6 +1,18 @@
 #!/usr/bin/env bash
-# PyAirbyte end to end: source-faker `users` -> destination-hubspot -> a local
-# hubspot-emulator, then every user is checked in the emulator.
+# PyAirbyte end to end: source-faker's `products`, `users` and `purchases`
+# streams, in one sync, -> destination-hubspot -> a local hubspot-emulator,
+# run twice (the second a full refresh of the same records). The config is
+# faker_config.json plus e2e.py's CRM_CONFIG: products become companies and
+# purchases deals, both upserted by external_id (= the faker id), users stay
+# contacts matched by email (external_id = user id), and each deal is
+# associated with its purchase's user (contact) and product (company).
+# Then, in the emulator: every user is exactly one contact, every product one
+# company, every purchase one deal, with the mapped properties equal to what
+# the faker sent and nothing else; every deal is linked to exactly its
+# contact (type 3) and its company (type 341); the second sync changed no
+# count; the destination logged no association_target_missing/refused,
+# rejected nothing and counted every association; PyAirbyte recorded each
+# stream's state as the faker sent it.
 #
 #   bash integration_tests/pyairbyte/run.sh
 #
@@ -13,8 +25,10 @@
 # a free loopback port, and runs e2e.py. Prints one OK line and exits 0, or
 # prints the log and exits non-zero.
 #
-# Environment: PYTHON (default python3), E2E_COUNT (300), E2E_SEED (2024),
-# E2E_TIMEOUT seconds for the sync itself (480), E2E_KEEP_LOG=1 to keep the log.
+# Environment: PYTHON (default python3), E2E_COUNT (300: users and about as
+# many purchases; at least 100, since purchases name products 1..100 and the
+# faker sends min(count, 100) products), E2E_SEED (2024),
+# E2E_TIMEOUT seconds for e2e.py, both syncs and checks (480), E2E_KEEP_LOG=1 to keep the log.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
