@@ -308,7 +308,6 @@ mod tests {
             to_object: crate::hubspot::objects::Object::standard("companies").unwrap(),
             to_key: "external_id".into(),
             kind: LinkType::Default,
-            to_target: None,
         });
         Links::new(&targets)
     }

@@ -78,9 +78,6 @@ pub struct Link {
     /// The target object's matching key (or [`RECORD_ID`]).
     pub to_key: String,
     pub kind: LinkType,
-    /// The target of this sync that writes `to_object` by `to_key`: its
-    /// written records resolve without a lookup.
-    pub to_target: Option<usize>,
 }
 
 impl Link {
@@ -277,6 +274,11 @@ impl Resolver<'_> {
             (None, None) => ("contacts".to_string(), None, false, String::new()),
         };
         let (obj, props) = self.object(&object).map_err(|e| in_place(e, &place))?;
+        let set = if from_catalog {
+            "set the stream's primary key (matching key) to"
+        } else {
+            "set `matching_key` to"
+        };
         let email_key = obj.is_contacts()
             && match &key {
                 None => true,
@@ -294,10 +296,10 @@ impl Resolver<'_> {
                     "{place}: stream `{}` writes {}, which HubSpot upserts only by a property with unique values: {}",
                     s.name,
                     obj.name,
-                    key_advice(props, from_catalog)
+                    key_advice(&obj, props, set)
                 )));
             };
-            check_key(&obj, props, &key)
+            check_key(&obj, props, &key, set)
                 .map_err(|m| config_error(format!("{place}: stream `{}`: {m}", s.name)))?;
             let field = match (from_catalog, &s.primary_key) {
                 (true, Some(pk)) => pk.clone(),
@@ -355,15 +357,11 @@ impl Resolver<'_> {
         let (to_object, props) = self
             .object(&spec.to_object)
             .map_err(|e| in_place(e, &place))?;
-        check_key(&to_object, props, &spec.to_matching_key)
+        check_key(&to_object, props, &spec.to_matching_key, "set it to")
             .map_err(|m| config_error(format!("{place}/to_matching_key: {m}")))?;
         let from_object = &self.targets[from].object;
         let kind = link_type(from_object, &to_object, &spec.label)
             .map_err(|m| config_error(format!("{place}/label: {m}")))?;
-        let to_target = self
-            .targets
-            .iter()
-            .position(|t| t.object == to_object && t.key == spec.to_matching_key);
         Ok(Link {
             name: format!("{}.{}", spec.stream, spec.field.join(".")),
             field: spec.field.clone(),
@@ -371,14 +369,13 @@ impl Resolver<'_> {
             to_object,
             to_key: spec.to_matching_key.clone(),
             kind,
-            to_target,
         })
     }
 }
 
 /// Whether `key` can match records of `object`: email for contacts, the
 /// record id, or a writable property with unique values.
-fn check_key(object: &Object, props: &Properties, key: &str) -> Result<(), String> {
+fn check_key(object: &Object, props: &Properties, key: &str, set: &str) -> Result<(), String> {
     if key == RECORD_ID || (object.is_contacts() && key == "email") {
         return Ok(());
     }
@@ -387,24 +384,22 @@ fn check_key(object: &Object, props: &Properties, key: &str) -> Result<(), Strin
         Some(_) => Err(format!(
             "`{key}` is a property of {} without unique values, and HubSpot upserts only by unique ones; {}",
             object.name,
-            key_advice(props, false)
+            key_advice(object, props, set)
         )),
         None => Err(format!(
             "`{key}` is not a property of {}; {}",
             object.name,
-            key_advice(props, false)
+            key_advice(object, props, set)
         )),
     }
 }
 
 /// What to match by instead: the object's unique properties.
-fn key_advice(props: &Properties, from_catalog: bool) -> String {
-    let unique = props.unique();
-    let set = if from_catalog {
-        "set the stream's primary key (matching key) to"
-    } else {
-        "set `matching_key` to"
-    };
+fn key_advice(object: &Object, props: &Properties, set: &str) -> String {
+    let mut unique = props.unique();
+    if object.is_contacts() && !unique.contains(&"email") {
+        unique.insert(0, "email");
+    }
     if unique.is_empty() {
         format!("it has none; create a property with unique values in HubSpot, or {set} `hs_object_id` to update existing records only")
     } else {
@@ -481,6 +476,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const SET: &str = "set `matching_key` to";
+
     fn object(name: &str) -> Object {
         Object::standard(name).unwrap()
     }
@@ -492,17 +489,17 @@ mod tests {
             {"name": "external_id", "type": "string", "fieldType": "text", "hasUniqueValue": true},
         ]}));
         let companies = object("companies");
-        assert!(check_key(&companies, &props, "external_id").is_ok());
-        assert!(check_key(&companies, &props, RECORD_ID).is_ok());
-        let err = check_key(&companies, &props, "domain").unwrap_err();
+        assert!(check_key(&companies, &props, "external_id", SET).is_ok());
+        assert!(check_key(&companies, &props, RECORD_ID, SET).is_ok());
+        let err = check_key(&companies, &props, "domain", SET).unwrap_err();
         assert!(
             err.contains("without unique values") && err.contains("one of: external_id"),
             "{err}"
         );
-        let err = check_key(&companies, &props, "nope").unwrap_err();
+        let err = check_key(&companies, &props, "nope", SET).unwrap_err();
         assert!(err.contains("not a property of companies"), "{err}");
-        assert!(check_key(&object("contacts"), &Properties::default(), "email").is_ok());
-        assert!(check_key(&companies, &Properties::default(), "email").is_err());
+        assert!(check_key(&object("contacts"), &Properties::default(), "email", SET).is_ok());
+        assert!(check_key(&companies, &Properties::default(), "email", SET).is_err());
     }
 
     #[test]
