@@ -124,7 +124,11 @@ impl Pump<'_> {
     pub(super) fn settle_links(&mut self, sent: LinksSent) {
         self.dispatch.links_landed(&sent);
         let results = match sent.result {
-            Ok(results) => results,
+            Ok(results) if results.len() == sent.job.items.len() => results,
+            Ok(_) => {
+                let e = "an association job came back with a result count unlike its items'";
+                return self.fail(HubSpotError::new(FailureType::System, e));
+            }
             Err(e) => return self.fail(e),
         };
         let (problems, complete) = self.links.landed(sent.job, results);
