@@ -1,4 +1,4 @@
-//! The throughput and memory benchmark: five measurements in one run, printed
+//! The throughput and memory benchmark: six measurements in one run, printed
 //! and written to `bench/RESULTS.md`.
 //!
 //! ```sh
@@ -20,6 +20,11 @@
 //! 5. **Sharing a token**: 1, 2 and 3 real binaries started together with
 //!    one token against one emulator at 190 requests / 10 s: combined
 //!    throughput, 429s, and the slowest sync against the fastest.
+//! 6. **CRM with associations**: one sync of the real binary, 10,000
+//!    companies (by `external_id`) then 100,000 contacts each associated
+//!    with one of them, against the emulator at 190 requests / 10 s: its
+//!    time against the least the rate limit allows for the fewest calls,
+//!    429s, and what the emulator holds afterwards.
 //!
 //! Every load targets 127.0.0.1 only and is bounded in count. Figures are
 //! noisy on a shared machine: compare the ratios measured within one run.
@@ -55,6 +60,8 @@ struct Sizes {
     rss_large: u64,
     rss_wide: u64,
     sharing: u64,
+    crm_companies: u64,
+    crm_contacts: u64,
 }
 
 fn main() {
@@ -80,6 +87,8 @@ fn main() {
             rss_large: 200_000,
             rss_wide: 2_000,
             sharing: 30_000,
+            crm_companies: 1_000,
+            crm_contacts: 10_000,
         }
     } else {
         Sizes {
@@ -89,6 +98,8 @@ fn main() {
             rss_large: 2_000_000,
             rss_wide: 20_000,
             sharing: 60_000,
+            crm_companies: 10_000,
+            crm_contacts: 100_000,
         }
     };
     let mut report = String::new();
@@ -105,12 +116,14 @@ fn main() {
         Some(3) => return println!("{}", cpu_path(sizes.cpu)),
         Some(4) => return println!("{}", memory(&sizes)),
         Some(5) => return println!("{}", sharing(sizes.sharing)),
+        Some(6) => return println!("{}", crm(&sizes)),
         _ => {}
     }
     section(&mut report, &ceiling(&sizes));
     section(&mut report, &cpu_path(sizes.cpu));
     section(&mut report, &memory(&sizes));
     section(&mut report, &sharing(sizes.sharing));
+    section(&mut report, &crm(&sizes));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/RESULTS.md");
     match std::fs::write(&path, &report) {
         Ok(()) => println!("\nwritten to {}", path.display()),
@@ -186,16 +199,19 @@ fn professional_emulator() -> Emulator {
 /// A scratch folder with a config (the default token, `emu`) and the
 /// catalog for the binary; the folder, the config and the catalog paths.
 fn binary_files(name: &str, emu: &Emulator) -> (PathBuf, PathBuf, PathBuf) {
+    let config = json!({"access_token": DEFAULT_TOKEN, "base_url": emu.base_url()});
+    scratch_files(name, &config, CATALOG)
+}
+
+/// A scratch folder holding `config` and `catalog` for the binary; the
+/// folder, the config and the catalog paths.
+fn scratch_files(name: &str, config: &Value, catalog: &str) -> (PathBuf, PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("dh-bench-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     let cfg = dir.join("config.json");
     let cat = dir.join("catalog.json");
-    std::fs::write(
-        &cfg,
-        json!({"access_token": DEFAULT_TOKEN, "base_url": emu.base_url()}).to_string(),
-    )
-    .expect("config file");
-    std::fs::write(&cat, CATALOG).expect("catalog file");
+    std::fs::write(&cfg, config.to_string()).expect("config file");
+    std::fs::write(&cat, catalog).expect("catalog file");
     (dir, cfg, cat)
 }
 
@@ -214,7 +230,7 @@ fn ceiling(sizes: &Sizes) -> String {
             .sum::<u64>()
     };
 
-    println!("[1/5] {n} contacts at 190 req/10 s, 150 ms latency, default settings…");
+    println!("[1/6] {n} contacts at 190 req/10 s, 150 ms latency, default settings…");
     let cfg = config(&emu.base_url(), 8);
     let (governed, took) = run_sync(&cfg, &lines, RunOptions::default());
     let stats = emu.stats();
@@ -224,7 +240,7 @@ fn ceiling(sizes: &Sizes) -> String {
     let throttled = stats.too_many_requests;
     let upsert_calls = upserts(&emu);
 
-    println!("[2/5] the same input, one worker, no governor…");
+    println!("[2/6] the same input, one worker, no governor…");
     emu.reset();
     let base_cfg = config(&emu.base_url(), 1);
     let base_opts = RunOptions {
@@ -293,7 +309,7 @@ fn ceiling(sizes: &Sizes) -> String {
 
 /// Measurement 3.
 fn cpu_path(n: u64) -> String {
-    println!("[3/5] CPU path: {n} records through the pipeline into a Sink stand-in…");
+    println!("[3/6] CPU path: {n} records through the pipeline into a Sink stand-in…");
     let opts = Options {
         rate_limit: None,
         daily_limit: 1_000_000_000,
@@ -376,7 +392,7 @@ impl write::Sink for NullSink {
 /// Measurement 4.
 fn memory(sizes: &Sizes) -> String {
     println!(
-        "[4/5] peak RSS of the binary: {} and {} records…",
+        "[4/6] peak RSS of the binary: {} and {} records…",
         sizes.rss_small, sizes.rss_large
     );
     let opts = Options {
@@ -446,6 +462,12 @@ struct BinaryRun {
     peak: u64,
     took: Duration,
     summary: String,
+    /// STATE messages written to its stdin, and echoed on its stdout.
+    states_sent: u64,
+    states_echoed: u64,
+    /// Whether the last state echoed is the last one sent (its stream
+    /// descriptor and stream state; the binary adds `destinationStats`).
+    last_state_echoed: bool,
 }
 
 /// One ~42 KB record: five long text values.
@@ -476,10 +498,35 @@ fn sample_threads(pid: u32, done: Arc<std::sync::atomic::AtomicBool>) -> u64 {
 }
 
 /// Runs the real binary, streaming `records` records made by `line` into
-/// its stdin.
+/// its stdin, with a STATE of the `contacts` stream after every 10,000.
 fn binary_run<F>(config: &Path, catalog: &Path, records: u64, line: F) -> BinaryRun
 where
     F: Fn(u64) -> String + Send + Copy + 'static,
+{
+    binary_run_with(config, catalog, records, line, |n| {
+        ((n + 1) % 10_000 == 0).then(|| stream_state("contacts", n))
+    })
+}
+
+/// A STATE message of `stream` with cursor `n`.
+fn stream_state(stream: &str, n: u64) -> String {
+    format!(
+        r#"{{"type":"STATE","state":{{"type":"STREAM","stream":{{"stream_descriptor":{{"name":"{stream}"}},"stream_state":{{"cursor":{n}}}}}}}}}"#
+    )
+}
+
+/// Like [`binary_run`], with the STATE line `state` gives after record `n`
+/// (if any).
+fn binary_run_with<F, S>(
+    config: &Path,
+    catalog: &Path,
+    records: u64,
+    line: F,
+    state: S,
+) -> BinaryRun
+where
+    F: Fn(u64) -> String + Send + Copy + 'static,
+    S: Fn(u64) -> Option<String> + Send + 'static,
 {
     let started = Instant::now();
     let mut child = Command::new(BIN)
@@ -493,21 +540,27 @@ where
         .spawn()
         .expect("start destination-hubspot");
     let mut stdin = child.stdin.take().expect("stdin");
+    // The states sent and the last one (its `state` object).
     let feeder = std::thread::spawn(move || {
         let mut w = io::BufWriter::with_capacity(1 << 16, &mut stdin);
+        let (mut sent, mut last) = (0u64, None);
         for n in 0..records {
             let mut line = line(n);
             line.push('\n');
             if w.write_all(line.as_bytes()).is_err() {
-                return;
+                break;
             }
-            if (n + 1) % 10_000 == 0 {
-                let _ = writeln!(
-                    w,
-                    r#"{{"type":"STATE","state":{{"type":"STREAM","stream":{{"stream_descriptor":{{"name":"contacts"}},"stream_state":{{"cursor":{n}}}}}}}}}"#
-                );
+            if let Some(st) = state(n) {
+                if writeln!(w, "{st}").is_err() {
+                    break;
+                }
+                sent += 1;
+                last = serde_json::from_str::<Value>(&st)
+                    .ok()
+                    .map(|v| v["state"]["stream"].clone());
             }
         }
+        (sent, last)
     });
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sampler = {
@@ -516,17 +569,22 @@ where
     };
     let stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut summary = String::new();
+    let (mut states_echoed, mut last_echoed) = (0u64, None);
     for line in stdout.lines().map_while(Result::ok) {
         let Ok(v) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
+        if v["type"] == "STATE" {
+            states_echoed += 1;
+            last_echoed = Some(v["state"]["stream"].clone());
+        }
         if let Some(m) = v.pointer("/log/message").and_then(Value::as_str) {
             if m.starts_with("sync summary") {
                 summary = m.to_string();
             }
         }
     }
-    let _ = feeder.join();
+    let (states_sent, last_sent) = feeder.join().unwrap_or_default();
     let status = child.wait().expect("wait for destination-hubspot");
     let took = started.elapsed();
     done.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -541,6 +599,9 @@ where
         peak,
         took,
         summary,
+        states_sent,
+        states_echoed,
+        last_state_echoed: last_sent.is_some() && last_sent == last_echoed,
     }
 }
 
@@ -568,7 +629,7 @@ fn sharing(records: u64) -> String {
     for (syncs, late) in [(1, false), (2, false), (3, false), (2, true)] {
         let stagger = if late { LATE_START } else { Duration::ZERO };
         println!(
-            "[5/5] {syncs} sync(s) sharing one token, {records} contacts each, started {}s apart…",
+            "[5/6] {syncs} sync(s) sharing one token, {records} contacts each, started {}s apart…",
             stagger.as_secs()
         );
         let emu = professional_emulator();
@@ -652,4 +713,283 @@ fn calls_from_summary(summary: &str) -> Option<(u64, u64)> {
     let rest = &summary[end + " API calls (".len()..];
     let throttled = rest.split(' ').next()?.parse().ok()?;
     Some((calls, throttled))
+}
+
+/// Part 6's catalog: companies (matched by `external_id` through the
+/// config's `objects`), then contacts by email.
+const CRM_CATALOG: &str = r#"{"streams":[
+  {"stream":{"name":"companies","json_schema":{},"supported_sync_modes":["incremental"]},"sync_mode":"incremental","destination_sync_mode":"append_dedup","primary_key":[["external_id"]]},
+  {"stream":{"name":"contacts","json_schema":{},"supported_sync_modes":["incremental"]},"sync_mode":"incremental","destination_sync_mode":"append_dedup","primary_key":[["email"]]}
+]}"#;
+
+/// A STATE after about this many records in part 6.
+const CRM_STATE_EVERY: u64 = 1_000;
+
+/// Line `n` of part 6: company `n` while `n < companies`, then contact
+/// `n - companies`, associated with company `(n - companies) % companies`.
+fn crm_record(n: u64, companies: u64) -> String {
+    if n < companies {
+        format!(
+            r#"{{"type":"RECORD","record":{{"stream":"companies","data":{{"external_id":"co-{n}","name":"Company {n}","domain":"co{n}.example.com"}},"emitted_at":1700000000000}}}}"#
+        )
+    } else {
+        let i = n - companies;
+        format!(
+            r#"{{"type":"RECORD","record":{{"stream":"contacts","data":{{"email":"person{i}@example.com","firstname":"First{i}","lastname":"Last{i}","company_external_id":"co-{}"}},"emitted_at":1700000000000}}}}"#,
+            i % companies
+        )
+    }
+}
+
+/// HubSpot calls by kind, from the emulator's per-route counts: (all,
+/// 429s) for company upserts, contact upserts, associations, lookups (batch
+/// reads) and everything else (setup reads).
+#[derive(Default)]
+struct CrmCalls {
+    companies: (u64, u64),
+    contacts: (u64, u64),
+    associations: (u64, u64),
+    lookups: (u64, u64),
+    setup: (u64, u64),
+    setup_routes: Vec<String>,
+}
+
+fn crm_calls(stats: &hubspot_emulator::Stats) -> CrmCalls {
+    let mut c = CrmCalls::default();
+    for r in &stats.by_route {
+        let kind = if r.path.contains("/associations") {
+            &mut c.associations
+        } else if r.path.ends_with("/companies/batch/upsert") {
+            &mut c.companies
+        } else if r.path.ends_with("/contacts/batch/upsert") {
+            &mut c.contacts
+        } else if r.path.ends_with("/batch/read") {
+            &mut c.lookups
+        } else {
+            c.setup_routes.push(format!(
+                "{} {} → {}: {}",
+                r.method, r.path, r.status, r.count
+            ));
+            &mut c.setup
+        };
+        kind.0 += r.count;
+        if r.status == 429 {
+            kind.1 += r.count;
+        }
+    }
+    c
+}
+
+/// The "N associations made" figure of a summary line.
+fn associations_from_summary(summary: &str) -> Option<u64> {
+    let end = summary.find(" associations made")?;
+    summary[..end].rsplit(' ').next()?.parse().ok()
+}
+
+/// Measurement 6: one sync of the real binary writing companies, then
+/// contacts each associated with one company, against the emulator at 190
+/// requests / 10 s and 150 ms latency.
+fn crm(sizes: &Sizes) -> String {
+    let (companies, contacts) = (sizes.crm_companies, sizes.crm_contacts);
+    let records = companies + contacts;
+    println!(
+        "[6/6] CRM: {companies} companies then {contacts} contacts, each associated with a company, at 190 req/10 s, 150 ms latency…"
+    );
+    let emu = professional_emulator();
+    let config = json!({
+        "access_token": DEFAULT_TOKEN,
+        "base_url": emu.base_url(),
+        "objects": {"companies": {"object": "companies", "matching_key": "external_id"}},
+        "associations": [{"stream": "contacts", "field": "company_external_id", "to_object": "companies", "to_matching_key": "external_id"}],
+    });
+    let (dir, cfg, cat) = scratch_files("crm", &config, CRM_CATALOG);
+    let run = binary_run_with(
+        &cfg,
+        &cat,
+        records,
+        move |n| crm_record(n, companies),
+        move |n| {
+            let end = n + 1 == companies || n + 1 == records;
+            ((n + 1) % CRM_STATE_EVERY == 0 || end).then(|| {
+                stream_state(
+                    if n < companies {
+                        "companies"
+                    } else {
+                        "contacts"
+                    },
+                    n,
+                )
+            })
+        },
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let stats = emu.stats();
+    let calls = crm_calls(&stats);
+
+    // What the emulator holds: every company, every contact, and contact i
+    // linked to company i mod `companies` (HubSpot's default type, 279).
+    let held_companies = emu.objects("companies");
+    let held_contacts = emu.contacts();
+    let links = emu.associations("contacts", "companies");
+    let external: std::collections::HashMap<&str, &str> = held_companies
+        .iter()
+        .map(|c| (c.id.as_str(), c.properties["external_id"].as_str()))
+        .collect();
+    let email: std::collections::HashMap<&str, &str> = held_contacts
+        .iter()
+        .map(|c| (c.id.as_str(), c.properties["email"].as_str()))
+        .collect();
+    let right = links
+        .iter()
+        .filter(|a| {
+            let i: Option<u64> = email
+                .get(a.from.as_str())
+                .and_then(|e| e.strip_prefix("person")?.strip_suffix("@example.com"))
+                .and_then(|i| i.parse().ok());
+            let expected = i.map(|i| format!("co-{}", i % companies));
+            expected.as_deref() == external.get(a.to.as_str()).copied()
+        })
+        .count() as u64;
+    let typed = links.iter().filter(|a| a.types.contains(&279)).count() as u64;
+    let linked_contacts = links
+        .iter()
+        .map(|a| a.from.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len() as u64;
+    let correct = held_companies.len() as u64 == companies
+        && held_contacts.len() as u64 == contacts
+        && links.len() as u64 == contacts
+        && right == contacts
+        && typed == contacts
+        && linked_contacts == contacts
+        && run.states_echoed == run.states_sent
+        && run.last_state_echoed;
+    if !correct {
+        eprintln!(
+            "part 6: the emulator does not hold what the sync should have written (see the report)"
+        );
+    }
+
+    let rate = 19.0; // calls/s: 190 / 10 s
+    let minimal = companies.div_ceil(100) + contacts.div_ceil(100) + contacts.div_ceil(2_000);
+    let ideal = minimal as f64 / rate;
+    let ideal_setup = (minimal + calls.setup.0) as f64 / rate;
+    let took = run.took.as_secs_f64();
+    let total = stats.total_requests;
+    let throttled = stats.too_many_requests;
+    let (summary_calls, summary_throttled) = calls_from_summary(&run.summary).unwrap_or_default();
+    let made = associations_from_summary(&run.summary);
+    let pct = |part: u64, of: u64| 100.0 * part as f64 / of.max(1) as f64;
+    let kind = |(n, t): (u64, u64)| format!("{n} ({t} 429s)");
+    // Pairs per association call, largest first, as "count × pairs".
+    let mut sizes: Vec<usize> = (stats.requests.iter())
+        .filter(|r| r.path.contains("/associations/") && r.status == Some(200))
+        .map(|r| r.inputs.unwrap_or(0))
+        .collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for n in sizes {
+        match pairs.last_mut() {
+            Some((size, count)) if *size == n => *count += 1,
+            _ => pairs.push((n, 1)),
+        }
+    }
+    let pairs = (pairs.iter())
+        .map(|(size, count)| format!("{count} × {size}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+
+    let mut s = String::new();
+    let _ = writeln!(s, "## 6. CRM with associations\n");
+    let _ = writeln!(s, "One `destination-hubspot write` (default config plus `objects`: stream `companies` → HubSpot companies by `external_id`; `associations`: `contacts.company_external_id` → companies by `external_id`, the default type), stdin streamed from memory: {companies} companies, then {contacts} contacts, contact i associated with company i mod {companies}; a STATE every {CRM_STATE_EVERY} records and at the end of each stream ({} in all). Emulator at 190 requests / 10 s and 150 ms latency. Ideal: the fewest calls — {} company upserts + {} contact upserts + {} association calls of 2,000 pairs = {minimal} — at 19 calls/s; setup calls (property and other reads at start) are counted apart and in a second ideal.\n", run.states_sent, companies.div_ceil(100), contacts.div_ceil(100), contacts.div_ceil(2_000));
+    let _ = writeln!(s, "| figure | value | goal |\n|---|---|---|");
+    let _ = writeln!(s, "| time | {took:.2} s | |");
+    let _ = writeln!(s, "| ideal ({minimal} calls / 19 per s) | {ideal:.2} s | |");
+    let _ = writeln!(
+        s,
+        "| fraction of the ideal | {:.3} | ≥ 0.95 |",
+        ideal / took
+    );
+    let _ = writeln!(
+        s,
+        "| fraction, setup calls counted in the ideal ({:.2} s) | {:.3} | |",
+        ideal_setup,
+        ideal_setup / took
+    );
+    // The emulator's window slides: call k + 190 may start 10 s after call
+    // k, so the last of `total` calls starts no sooner than
+    // floor((total - 1) / 190) × 10 s, and lands 150 ms later.
+    let least = (total.saturating_sub(1) / 190) as f64 * 10.0 + 0.15;
+    let _ = writeln!(
+        s,
+        "| least time the sliding window allows for the {total} calls made | {least:.2} s (fraction {:.3}) | |",
+        least / took
+    );
+    let _ = writeln!(s, "| records/s | {:.0} | |", records as f64 / took);
+    let _ = writeln!(
+        s,
+        "| HubSpot calls (emulator) | {total}: company upserts {}, contact upserts {}, association calls {}, lookups (batch reads) {}, setup {} | |",
+        kind(calls.companies),
+        kind(calls.contacts),
+        kind(calls.associations),
+        kind(calls.lookups),
+        kind(calls.setup)
+    );
+    let _ = writeln!(s, "| pairs per association call | {pairs} | |");
+    let _ = writeln!(
+        s,
+        "| calls per 100 records | {:.3} (fewest: {:.3}) | |",
+        100.0 * total as f64 / records as f64,
+        100.0 * minimal as f64 / records as f64
+    );
+    let _ = writeln!(
+        s,
+        "| 429 answers | {throttled} ({:.2} % of calls); summary: {summary_throttled} of {summary_calls} ({:.2} %) | ≤ 0.5 % |",
+        pct(throttled, total),
+        pct(summary_throttled, summary_calls)
+    );
+    let _ = writeln!(
+        s,
+        "| peak concurrent requests | {} | |",
+        stats.peak_concurrent
+    );
+    let _ = writeln!(
+        s,
+        "| peak memory of the binary (its `VmHWM`) | {:.1} MiB | |",
+        run.peak as f64 / 1048576.0
+    );
+    let _ = writeln!(
+        s,
+        "| held afterwards | {} companies, {} contacts, {} contact→company associations ({linked_contacts} contacts linked, {right} to the right company, {typed} of type 279); summary: {} made | {companies}, {contacts}, {contacts} |",
+        held_companies.len(),
+        held_contacts.len(),
+        links.len(),
+        made.map_or("?".into(), |m| m.to_string())
+    );
+    let _ = writeln!(
+        s,
+        "| states echoed | {} of {}{} | all |",
+        run.states_echoed,
+        run.states_sent,
+        if run.last_state_echoed {
+            ", the last one included"
+        } else {
+            ", NOT the last one"
+        }
+    );
+    let _ = writeln!(
+        s,
+        "| correct | {} | yes |",
+        if correct { "yes" } else { "NO" }
+    );
+    if minimal + calls.setup.0 <= 190 {
+        let _ = writeln!(s, "\nEvery call fits in the first window's 190: the rate limit never binds, so the fraction of the ideal says nothing here.");
+    }
+    let _ = writeln!(
+        s,
+        "\nSetup calls: {}.\n\nRaw: `{}`.",
+        calls.setup_routes.join("; "),
+        run.summary
+    );
+    s
 }
