@@ -743,7 +743,8 @@ fn crm_record(n: u64, companies: u64) -> String {
 
 /// HubSpot calls by kind, from the emulator's per-route counts: (all,
 /// 429s) for company upserts, contact upserts, associations, lookups (batch
-/// reads) and everything else (setup reads).
+/// reads) and everything else (setup: reads at start, and the empty batches
+/// `write` sends first to prove its scopes).
 #[derive(Default)]
 struct CrmCalls {
     companies: (u64, u64),
@@ -757,27 +758,59 @@ struct CrmCalls {
 fn crm_calls(stats: &hubspot_emulator::Stats) -> CrmCalls {
     let mut c = CrmCalls::default();
     for r in &stats.by_route {
-        let kind = if r.path.contains("/associations") {
-            &mut c.associations
-        } else if r.path.ends_with("/companies/batch/upsert") {
-            &mut c.companies
-        } else if r.path.ends_with("/contacts/batch/upsert") {
-            &mut c.contacts
-        } else if r.path.ends_with("/batch/read") {
-            &mut c.lookups
-        } else {
-            c.setup_routes.push(format!(
-                "{} {} → {}: {}",
-                r.method, r.path, r.status, r.count
-            ));
-            &mut c.setup
-        };
+        let kind = crm_kind(&mut c, &r.path);
         kind.0 += r.count;
         if r.status == 429 {
             kind.1 += r.count;
         }
+        if crm_class(&r.path) == "setup" {
+            let route = format!("{} {} → {}: {}", r.method, r.path, r.status, r.count);
+            c.setup_routes.push(route);
+        }
+    }
+    // The scope probes: empty batches, counted as setup.
+    let probes: Vec<&str> = stats
+        .requests
+        .iter()
+        .filter(|r| r.inputs == Some(0))
+        .map(|r| r.path.as_str())
+        .collect();
+    for path in &probes {
+        crm_kind(&mut c, path).0 -= 1;
+        c.setup.0 += 1;
+    }
+    if !probes.is_empty() {
+        let note = format!("empty batches proving the scopes: {}", probes.len());
+        c.setup_routes.push(note);
     }
     c
+}
+
+/// What a call to `path` is: `associations`, `companies` or `contacts`
+/// (upserts), `lookups` (batch reads) or `setup`.
+fn crm_class(path: &str) -> &'static str {
+    if path.contains("/associations") {
+        "associations"
+    } else if path.ends_with("/companies/batch/upsert") {
+        "companies"
+    } else if path.ends_with("/contacts/batch/upsert") {
+        "contacts"
+    } else if path.ends_with("/batch/read") {
+        "lookups"
+    } else {
+        "setup"
+    }
+}
+
+/// The counter of calls to `path`.
+fn crm_kind<'c>(c: &'c mut CrmCalls, path: &str) -> &'c mut (u64, u64) {
+    match crm_class(path) {
+        "associations" => &mut c.associations,
+        "companies" => &mut c.companies,
+        "contacts" => &mut c.contacts,
+        "lookups" => &mut c.lookups,
+        _ => &mut c.setup,
+    }
 }
 
 /// The "N associations made" figure of a summary line.

@@ -4,7 +4,8 @@
 //! association that exists is a success, so a group whose answer can't be
 //! tied to its pairs is simply sent again in halves.
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::client::{Client, Outcome};
 use super::errors::{reason_from_body, strings, truncate, HubSpotError, RejectReason};
@@ -51,13 +52,13 @@ pub fn associate(
         }
         let body = encode(kind, pairs, &group);
         let (errors, whole) = match client.post(&path, &body)? {
-            Outcome::Done(answer) => (errors_of(&answer.json()), None),
+            Outcome::Done(answer) => (errors_in(&answer.body), None),
             Outcome::Invalid(answer, reason) => {
-                let body = answer.json();
-                let errors = if body.get("errors").is_some() {
-                    errors_of(&body)
+                let errors = errors_in(&answer.body);
+                let errors = if errors.is_empty() {
+                    vec![answer.json()]
                 } else {
-                    vec![body]
+                    errors
                 };
                 (errors, Some(reason))
             }
@@ -109,28 +110,64 @@ pub fn associate(
     Ok(results.into_iter().map(|r| r.unwrap_or(None)).collect())
 }
 
-/// The request body for `group`.
+/// The request body for `group`, serialised straight from the pairs.
 fn encode(kind: Kind, pairs: &[Pair], group: &[usize]) -> Vec<u8> {
-    let inputs: Vec<Value> = group
+    let types = match kind {
+        Kind::Default => None,
+        Kind::Typed { category, id } => Some([WireType {
+            association_category: category,
+            association_type_id: id,
+        }]),
+    };
+    let inputs: Vec<WireInput> = group
         .iter()
-        .map(|&i| {
-            let mut input = json!({"from": {"id": pairs[i].from}, "to": {"id": pairs[i].to}});
-            if let Kind::Typed { category, id } = kind {
-                input["types"] =
-                    json!([{"associationCategory": category, "associationTypeId": id}]);
-            }
-            input
+        .map(|&i| WireInput {
+            from: WireId { id: pairs[i].from },
+            to: WireId { id: pairs[i].to },
+            types: types.as_ref(),
         })
         .collect();
-    serde_json::to_vec(&json!({ "inputs": inputs })).expect("an association body is plain")
+    serde_json::to_vec(&WireBody { inputs }).expect("an association body is plain")
 }
 
-/// The error entries of an answer.
-fn errors_of(body: &Value) -> Vec<Value> {
-    match body.get("errors") {
-        Some(Value::Array(errors)) => errors.clone(),
-        _ => Vec::new(),
-    }
+#[derive(Serialize)]
+struct WireBody<'a> {
+    inputs: Vec<WireInput<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireInput<'a> {
+    from: WireId<'a>,
+    to: WireId<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    types: Option<&'a [WireType; 1]>,
+}
+
+#[derive(Serialize)]
+struct WireId<'a> {
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireType {
+    association_category: &'static str,
+    association_type_id: u32,
+}
+
+/// Of an answer, only its errors are read: the results (one per pair) are
+/// skipped without being built.
+#[derive(Deserialize, Default)]
+struct Errors {
+    #[serde(default)]
+    errors: Vec<Value>,
+}
+
+/// The error entries of an answer body.
+fn errors_in(body: &str) -> Vec<Value> {
+    serde_json::from_str::<Errors>(body)
+        .unwrap_or_default()
+        .errors
 }
 
 /// Whether an error names this pair: by an id in its `context` (any key:
@@ -167,6 +204,7 @@ fn reason_of(error: &Value) -> RejectReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn pair<'a>(from: &'a str, to: &'a str) -> Pair<'a> {
         Pair { from, to }
@@ -193,6 +231,17 @@ mod tests {
             body,
             json!({"inputs": [{"from": {"id": "1"}, "to": {"id": "2"}}]})
         );
+    }
+
+    #[test]
+    fn only_the_errors_of_an_answer_are_read() {
+        let body = r#"{"status":"COMPLETE","results":[{"from":{"id":"1"}}],"errors":[{"message":"No company with ID 2"}],"numErrors":1}"#;
+        assert_eq!(
+            errors_in(body),
+            vec![json!({"message": "No company with ID 2"})]
+        );
+        assert!(errors_in(r#"{"results":[]}"#).is_empty());
+        assert!(errors_in("<html>").is_empty());
     }
 
     #[test]

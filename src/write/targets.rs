@@ -184,19 +184,17 @@ impl Targets {
     /// otherwise, a config error naming the scope).
     pub fn probe_scopes(&self, client: &Client) -> Result<(), HubSpotError> {
         let paths = client.paths();
-        let empty = br#"{"inputs":[]}"#;
-        let doing = |what: String| {
-            move |e: HubSpotError| HubSpotError::new(e.failure, format!("{what}: {}", e.message))
-        };
+        // (what is proven, path, body)
+        let mut probes: Vec<(String, String, &[u8])> = Vec::new();
+        let empty: &[u8] = br#"{"inputs":[]}"#;
         for t in &self.targets {
             let op = if t.mode().by.is_some() {
                 "upsert"
             } else {
                 "update"
             };
-            client
-                .post(&paths.objects_batch(&t.object.path, op), empty)
-                .map_err(doing(format!("writing {}", t.object.name)))?;
+            let path = paths.objects_batch(&t.object.path, op);
+            probes.push((format!("writing {}", t.object.name), path, empty));
         }
         for link in &self.links {
             let from = &self.targets[link.from].object;
@@ -206,13 +204,28 @@ impl Targets {
             };
             let path = paths.associations_batch(&from.path, &link.to_object.path, op);
             let what = format!("associating {} with {}", from.name, link.to_object.name);
-            client.post(&path, empty).map_err(doing(what))?;
+            probes.push((what, path, empty));
             let read = paths.objects_batch(&link.to_object.path, "read");
-            client
-                .post(&read, br#"{"inputs":[],"properties":[]}"#)
-                .map_err(doing(format!("looking up {}", link.to_object.name)))?;
+            let what = format!("looking up {}", link.to_object.name);
+            probes.push((what, read, br#"{"inputs":[],"properties":[]}"#));
         }
-        Ok(())
+        // At once: each is one round trip of waiting.
+        std::thread::scope(|scope| {
+            let running: Vec<_> = probes
+                .iter()
+                .map(|(what, path, body)| {
+                    scope.spawn(move || {
+                        client.post(path, body).map(|_| ()).map_err(|e| {
+                            HubSpotError::new(e.failure, format!("{what}: {}", e.message))
+                        })
+                    })
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|h| h.join().expect("a scope probe does not panic"))
+                .collect::<Result<(), HubSpotError>>()
+        })
     }
 
     /// Whether the sync writes more than contacts by email (then its
