@@ -223,8 +223,7 @@ impl Targets {
                 .collect();
             running
                 .into_iter()
-                .map(|h| h.join().expect("a scope probe does not panic"))
-                .collect::<Result<(), HubSpotError>>()
+                .try_for_each(|h| h.join().expect("a scope probe does not panic"))
         })
     }
 
