@@ -342,3 +342,70 @@ fn a_dry_run_makes_no_association_and_reports_none_missing() {
     assert!(emu.objects("companies").is_empty() && emu.contacts().is_empty());
     assert!(emu.associations("contacts", "companies").is_empty());
 }
+
+/// The README's example: accounts → companies, people → contacts and
+/// opportunities → deals with their associations in one sync — mapped by
+/// Airbyte (`destination_object_name`) or named in the config.
+#[test]
+fn accounts_people_and_opportunities_sync_with_their_associations() {
+    let associations = json!([
+        {"stream": "people", "field": "account_id", "to_object": "companies", "to_matching_key": "external_id", "label": "primary"},
+        {"stream": "opportunities", "field": "account_id", "to_object": "companies", "to_matching_key": "external_id", "label": "primary"},
+        {"stream": "opportunities", "field": "contact_email", "to_object": "contacts", "to_matching_key": "email"}
+    ]);
+    let mapped = r#"{"streams":[
+      {"stream":{"name":"accounts"},"destination_sync_mode":"append_dedup","destination_object_name":"companies","primary_key":[["external_id"]]},
+      {"stream":{"name":"people"},"destination_sync_mode":"append_dedup","destination_object_name":"contacts","primary_key":[["email"]]},
+      {"stream":{"name":"opportunities"},"destination_sync_mode":"append_dedup","destination_object_name":"deals","primary_key":[["external_id"]]}]}"#;
+    let plain = r#"{"streams":[
+      {"stream":{"name":"accounts"},"destination_sync_mode":"append_dedup","primary_key":[["id"]]},
+      {"stream":{"name":"people"},"destination_sync_mode":"append_dedup","primary_key":[["id"]]},
+      {"stream":{"name":"opportunities"},"destination_sync_mode":"append_dedup","primary_key":[["id"]]}]}"#;
+    let by_config = json!({
+        "objects": {"accounts": {"object": "companies", "matching_key": "external_id"},
+                    "opportunities": {"object": "deals", "matching_key": "external_id"}},
+        "property_mapping": {"id": "external_id"}});
+    for (catalog, extra, key) in [(mapped, json!({}), "external_id"), (plain, by_config, "id")] {
+        let emu = start(quick());
+        let s = Scratch::new("assoc-example");
+        let mut cfg = config(&emu, extra);
+        cfg["associations"] = associations.clone();
+        let mut lines = Vec::new();
+        for i in 0..3 {
+            lines.push(rec(
+                "accounts",
+                json!({key: format!("a{i}"), "name": format!("Account {i}")}),
+            ));
+        }
+        for i in 0..6 {
+            lines.push(rec("people", json!({key: format!("p{i}"), "email": format!("P{i}@x.io"), "account_id": format!("a{}", i % 3)})));
+        }
+        for i in 0..4 {
+            lines.push(rec("opportunities", json!({key: format!("o{i}"), "dealname": format!("Opp {i}"), "account_id": format!("a{}", i % 3), "contact_email": format!("p{i}@X.io")})));
+        }
+        lines.push(state(1));
+        let run = write_with(&s, &cfg, catalog, &[], &lines.join("\n"));
+        assert_eq!(run.code, 0, "{key}: {}", run.logs());
+        assert_eq!(cursors(&run), vec![1]);
+        assert!(
+            run.logs().contains("14 associations made"),
+            "{}",
+            run.logs()
+        );
+        assert!(
+            !run.logs().contains("not a HubSpot"),
+            "association fields are not reported as unknown: {}",
+            run.logs()
+        );
+        assert_eq!(emu.objects("companies").len(), 3);
+        assert_eq!(emu.objects("deals").len(), 4);
+        assert_eq!(emails(&emu).len(), 6);
+        let contact_links = emu.associations("contacts", "companies");
+        assert_eq!(contact_links.len(), 6);
+        assert!(contact_links.iter().all(|a| a.types == vec![1, 279]));
+        let deal_companies = emu.associations("deals", "companies");
+        assert_eq!(deal_companies.len(), 4);
+        assert!(deal_companies.iter().all(|a| a.types == vec![5, 341]));
+        assert_eq!(emu.associations("deals", "contacts").len(), 4);
+    }
+}
