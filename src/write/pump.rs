@@ -152,8 +152,10 @@ impl<'a> Pump<'a> {
             };
             match input {
                 Input::Lines(lines, size) => {
-                    self.last_input = Instant::now();
                     let result = self.lines(lines);
+                    // Quiet input is measured from when the loop was ready
+                    // for more: time spent waiting for a free sender is not.
+                    self.last_input = Instant::now();
                     self.budget.give(size);
                     self.tick();
                     result?;
