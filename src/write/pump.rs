@@ -423,9 +423,13 @@ impl<'a> Pump<'a> {
     pub(crate) fn drain(&mut self) {
         self.budget.close();
         let grace = Instant::now() + CANCEL_GRACE;
-        self.send_open();
+        // The writes first: the associations of the last ones join the
+        // open association batch (full ones go as they fill).
+        for t in 0..self.batches.len() {
+            self.send_batch(t);
+        }
         self.wait_all(grace);
-        // Landed writes open new associations; each round sends them.
+        // What is left of the associations; landed writes may open more.
         while self.links.opened().is_some() && !self.stopping() {
             self.send_links();
             self.wait_all(grace);
