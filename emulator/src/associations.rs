@@ -14,7 +14,7 @@ use crate::clock;
 use crate::errors;
 use crate::http::Response;
 use crate::hub::Ctx;
-use crate::objects::{missing_attributes, value_string};
+use crate::objects::{batch_body, inputs_of, missing_attributes, value_string};
 use crate::options::ValidationErrorMode;
 use crate::schema::ObjectType;
 use crate::store::Record;
@@ -57,24 +57,11 @@ pub(crate) fn batch(ctx: &Ctx, from: ObjectType, to: ObjectType, op: AssocOp) ->
             return r;
         }
     }
-    let body = match ctx.json() {
+    let body = match batch_body(ctx, op.max_inputs()) {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let Some(inputs) = body.get("inputs").and_then(Value::as_array) else {
-        return missing_attributes(ctx.cid, "inputs");
-    };
-    ctx.inputs.set(Some(inputs.len()));
-    if inputs.len() > op.max_inputs() {
-        return errors::validation(
-            ctx.cid,
-            &format!(
-                "Batch input size {} exceeds the maximum of {} inputs per request.",
-                inputs.len(),
-                op.max_inputs()
-            ),
-        );
-    }
+    let inputs = inputs_of(&body);
     match op {
         AssocOp::Read => read(ctx, from, to, inputs),
         _ => write(ctx, from, to, op, inputs),

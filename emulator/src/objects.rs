@@ -35,23 +35,11 @@ pub(crate) fn batch(ctx: &Ctx, ty: ObjectType, op: BatchOp) -> Response {
     if let Err(r) = ctx.require(&[ty.object_scope(access)]) {
         return r;
     }
-    let body = match ctx.json() {
+    let body = match batch_body(ctx, MAX_BATCH) {
         Ok(b) => b,
         Err(r) => return r,
     };
-    let Some(inputs) = body.get("inputs").and_then(Value::as_array) else {
-        return missing_attributes(ctx.cid, "inputs");
-    };
-    ctx.inputs.set(Some(inputs.len()));
-    if inputs.len() > MAX_BATCH {
-        return errors::validation(
-            ctx.cid,
-            &format!(
-                "Batch input size {} exceeds the maximum of {MAX_BATCH} inputs per request.",
-                inputs.len()
-            ),
-        );
-    }
+    let inputs = inputs_of(&body);
     match op {
         BatchOp::Read => read::batch_read(ctx, ty, &body, inputs),
         BatchOp::Archive => batch_archive(ctx, ty, inputs),
@@ -75,6 +63,33 @@ fn batch_archive(ctx: &Ctx, ty: ObjectType, inputs: &[Value]) -> Response {
         }
     }
     Response::empty(204)
+}
+
+/// A batch request's body, once it has an `inputs` list of at most `max`
+/// (whose length is logged); else HubSpot's refusal.
+pub(crate) fn batch_body(ctx: &Ctx, max: usize) -> Result<Value, Response> {
+    let body = ctx.json()?;
+    let Some(inputs) = body.get("inputs").and_then(Value::as_array) else {
+        return Err(missing_attributes(ctx.cid, "inputs"));
+    };
+    ctx.inputs.set(Some(inputs.len()));
+    if inputs.len() > max {
+        return Err(errors::validation(
+            ctx.cid,
+            &format!(
+                "Batch input size {} exceeds the maximum of {max} inputs per request.",
+                inputs.len()
+            ),
+        ));
+    }
+    Ok(body)
+}
+
+/// The `inputs` of a body [`batch_body`] accepted.
+pub(crate) fn inputs_of(body: &Value) -> &Vec<Value> {
+    body["inputs"]
+        .as_array()
+        .expect("batch_body checked the inputs")
 }
 
 /// HubSpot's wording when a required field of the body is absent: an
