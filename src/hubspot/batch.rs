@@ -49,6 +49,16 @@ impl<'a> Mode<'a> {
         self.by == Some("email")
     }
 
+    /// A matching key value as records are filed by it: emails
+    /// lower-cased, other values as they are.
+    pub fn key(self, value: &str) -> String {
+        if self.by_email() {
+            value.to_lowercase()
+        } else {
+            value.to_string()
+        }
+    }
+
     /// Whether two values of the matching key are the same record's:
     /// emails match in any case, other values exactly.
     pub fn same_key(self, a: &str, b: &str) -> bool {

@@ -5,13 +5,11 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::links::{LinkJob, Linked};
-use super::send::key_of;
+use super::send::read_stages;
 use super::targets::{LinkType, Targets};
 use crate::hubspot::associations::{self, Kind, Pair, MAX_PAIRS};
-use crate::hubspot::batch::{self, Mode};
+use crate::hubspot::batch::Mode;
 use crate::hubspot::{Client, HubSpotError};
 
 /// Records one batch read takes.
@@ -82,30 +80,20 @@ fn look_up(
     for (mode, items) in wanted {
         let mut keys: Vec<String> = items
             .iter()
-            .map(|&i| key_of(mode, &job.items[i].value))
+            .map(|&i| mode.key(&job.items[i].value))
             .collect();
         keys.sort_unstable();
         keys.dedup();
-        let mut found: HashMap<String, String> = HashMap::new();
+        let mut found = HashMap::new();
         for chunk in keys.chunks(READ_BATCH) {
             let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
-            let by = mode.by.unwrap_or("hs_object_id");
-            // A refused read finds nothing: the items count as missing
-            // (and are tried again at the end of the sync).
-            let records = batch::read_by(client, mode, &chunk, &[by])?.unwrap_or_default();
-            for r in &records {
-                let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
-                let key = match mode.by {
-                    Some(by) => key_of(mode, batch::property(r, by)),
-                    None => id.to_string(),
-                };
-                if !key.is_empty() && !id.is_empty() {
-                    found.insert(key, id.to_string());
-                }
-            }
+            // A key HubSpot can't read counts as missing (and is tried
+            // again at the end of the sync).
+            found.extend(read_stages(client, mode, &chunk)?);
         }
         for i in items {
-            to_ids[i] = found.get(&key_of(mode, &job.items[i].value)).cloned();
+            let key = mode.key(&job.items[i].value);
+            to_ids[i] = found.get(&key).map(|(id, _)| id.clone());
         }
     }
     Ok(())

@@ -101,7 +101,7 @@ pub(crate) fn send(
 /// Archives the records with these keys; one result per key.
 fn archive(client: &Client, mode: Mode, keys: &[&str]) -> Result<Vec<Written>, HubSpotError> {
     let ids = super::send::read_stages(client, mode, keys)?;
-    let id_of = |key: &str| ids.get(&super::send::key_of(mode, key));
+    let id_of = |key: &str| ids.get(&mode.key(key));
     let found: Vec<&str> = keys
         .iter()
         .filter_map(|k| id_of(k).map(|(id, _)| id.as_str()))

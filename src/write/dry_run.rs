@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::dispatch::Sink;
 use super::mapping::RecordWrite;
-use super::send::{key_of, read_stages};
+use super::send::read_stages;
 use super::targets::Targets;
 use crate::hubspot::batch::Written;
 use crate::hubspot::{Client, HubSpotError};
@@ -83,7 +83,7 @@ impl Sink for DryRun {
         let existing = read_stages(&self.client, mode, &keys)?;
         let results: Vec<Written> = writes
             .iter()
-            .map(|w| match existing.get(&key_of(mode, w.key())) {
+            .map(|w| match existing.get(&mode.key(w.key())) {
                 Some((id, _)) => Written::Ok {
                     id: Some(id.clone()),
                     created: false,

@@ -25,7 +25,7 @@ use super::formats::{normalise, Norm, Rules};
 use super::notices::Note;
 use super::targets::{Route, Target, Targets, RECORD_ID};
 use crate::config::{Config, Deletes, NullPolicy, UnknownProperties};
-use crate::hubspot::batch::Values;
+use crate::hubspot::batch::{Mode, Values};
 use crate::hubspot::errors::RejectReason;
 use crate::hubspot::properties::{Properties, Property};
 use crate::protocol::Fields;
@@ -137,8 +137,9 @@ pub struct Mapper<'a> {
     key_field: &'a [String],
     /// The `property_mapping` path to the key, if one is configured.
     mapped_key: Option<&'a [String]>,
-    /// The associations: (link index, field path, target key is an email).
-    links: Vec<(usize, &'a [String], bool)>,
+    /// The associations: (link index, field path, how the target's key
+    /// is matched).
+    links: Vec<(usize, &'a [String], Mode<'a>)>,
     rules: Rules<'a>,
 }
 
@@ -160,8 +161,7 @@ impl<'a> Mapper<'a> {
             .iter()
             .map(|&i| {
                 let link = &targets.links[i];
-                let email = link.to_object.is_contacts() && link.to_key == "email";
-                (i, link.field.as_slice(), email)
+                (i, link.field.as_slice(), link.to_mode())
             })
             .collect();
         Mapper {
@@ -304,7 +304,7 @@ impl<'a> Mapper<'a> {
     /// The values the record's association fields hold (blank: none).
     fn links(&self, data: &Fields) -> Vec<(usize, String)> {
         let mut links = Vec::new();
-        for &(link, path, email) in &self.links {
+        for &(link, path, mode) in &self.links {
             let Some(found) = fields::lookup(data, path) else {
                 continue;
             };
@@ -313,12 +313,7 @@ impl<'a> Mapper<'a> {
             };
             let text = text.trim();
             if !text.is_empty() {
-                let value = if email {
-                    text.to_lowercase()
-                } else {
-                    text.to_string()
-                };
-                links.push((link, value));
+                links.push((link, mode.key(text)));
             }
         }
         links

@@ -107,7 +107,7 @@ impl One<'_> {
                 continue;
             };
             let force = self.policy == LifecyclePolicy::Force;
-            let set = match current.get(&key_of(self.mode, w.key())) {
+            let set = match current.get(&self.mode.key(w.key())) {
                 None => Some(stage), // a new contact takes any stage
                 Some((_, cur)) if cur == stage => None,
                 Some((_, cur)) if cur.is_empty() => Some(stage),
@@ -180,17 +180,8 @@ fn input<'a>(w: &'a RecordWrite, stage: Option<&'a str>) -> Input<'a> {
     }
 }
 
-/// A key as [`read_stages`] files it: emails lower-cased.
-pub(crate) fn key_of(mode: Mode, key: &str) -> String {
-    if mode.by_email() {
-        key.to_lowercase()
-    } else {
-        key.to_string()
-    }
-}
-
-/// Current (id, lifecyclestage) of existing records by key (see
-/// [`key_of`]). A refused read is narrowed by halves; a key HubSpot can't
+/// Current (id, lifecyclestage) of existing records by key (as
+/// [`Mode::key`] files it). A refused read is narrowed by halves; a key HubSpot can't
 /// read counts as new (the write then reports its real problem).
 pub(crate) fn read_stages(
     client: &Client,
@@ -209,7 +200,7 @@ pub(crate) fn read_stages(
                 for c in &records {
                     let id = c.get("id").and_then(Value::as_str).unwrap_or_default();
                     let key = match mode.by {
-                        Some(by) => key_of(mode, batch::property(c, by)),
+                        Some(by) => mode.key(batch::property(c, by)),
                         None => id.to_string(),
                     };
                     let stage = batch::property(c, "lifecyclestage");
